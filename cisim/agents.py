@@ -1,0 +1,121 @@
+"""Mesa agents: handles onto rows of the model's state arrays.
+
+The numbers live in numpy arrays owned by the model (see ``cisim.state``); an
+agent reads and writes its own row, so people can reason about one organization
+while the model steps all of them at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+from cisim import kernel as K
+from cisim.params import BACKBONE_FUNCTIONS, COLUMN
+
+if TYPE_CHECKING:
+    from cisim.model import CoalitionModel
+
+
+class Organization(mesa.Agent):
+    """One organization of the coalition: a view on row ``index`` of the state arrays."""
+
+    model: CoalitionModel
+
+    def __init__(self, model: CoalitionModel, index: int):
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def _w(self):
+        return self.model.world
+
+    @property
+    def sector(self) -> str:
+        return self.model.setting.sector_names[self._w.sector[0, self.index]]
+
+    @property
+    def home_domain(self) -> str:
+        return self.model.setting.domain_names[self._w.home[0, self.index]]
+
+    @property
+    def budget(self) -> float:
+        """This month's budget ($): own funds plus its share of the funder's grants."""
+        w = self._w
+        p = w.P[0]
+        grants = p[COLUMN["funder.budget"]] * w.G[0, K.FUND_FACTOR] * (1 - p[COLUMN["backbone.budget_share"]])
+        return float(w.own[0, self.index] + w.gweight[0, self.index] * (grants + w.G[0, K.RAISED]))
+
+    @property
+    def member(self) -> bool:
+        return bool(self._w.member[0, self.index])
+
+    @property
+    def alignment(self) -> float:
+        return float(self._w.align[0, self.index])
+
+    @alignment.setter
+    def alignment(self, value: float) -> None:
+        self._w.align[0, self.index] = min(1.0, max(0.0, value))
+
+    @property
+    def discontent(self) -> float:
+        """Months in a row (net) that membership cost more than it seemed worth."""
+        return float(self._w.discontent[0, self.index])
+
+    def allocation(self) -> dict[str, float]:
+        """Share of service money per domain."""
+        return dict(zip(self.model.setting.domain_names, self._w.alloc[0, self.index].tolist()))
+
+    def capability(self) -> dict[str, float]:
+        return dict(zip(self.model.setting.domain_names, self._w.cap[0, self.index].tolist()))
+
+    def trust_in(self, other: Organization) -> float:
+        return float(self._w.trust[0, self.index, other.index])
+
+    def set_trust_in(self, other: Organization, value: float) -> None:
+        self._w.trust[0, self.index, other.index] = min(1.0, max(0.0, value))
+
+    def leave(self) -> None:
+        """Leave the coalition (the organization goes on serving on its own)."""
+        self._w.member[0, self.index] = 0.0
+
+    def __repr__(self) -> str:
+        return f"Organization({self.unique_id}, {self.sector}, home={self.home_domain}, member={self.member})"
+
+
+class Backbone(mesa.Agent):
+    """The backbone support organization: its budget buys staff for six functions."""
+
+    model: CoalitionModel
+
+    @property
+    def budget(self) -> float:
+        """Money coming in this month ($)."""
+        w = self.model.world
+        p = w.P[0]
+        share = p[COLUMN["funder.budget"]] * w.G[0, K.FUND_FACTOR] * p[COLUMN["backbone.budget_share"]]
+        return float((share + p[COLUMN["backbone.extra_budget"]]) * w.G[0, K.BB_FUNDED])
+
+    @property
+    def spending(self) -> float:
+        """Money spent on staff this month ($): follows the budget with a hiring lag."""
+        return float(self.model.world.G[0, K.BB_CAP])
+
+    @property
+    def reserve(self) -> float:
+        return float(self.model.world.G[0, K.BB_RESERVE])
+
+    @property
+    def funded(self) -> bool:
+        return bool(self.model.world.G[0, K.BB_FUNDED])
+
+    def strengths(self) -> dict[str, float]:
+        """Strength (0..1) of each function: guide strategy, support activities, measurement,
+        public will, policy, funding."""
+        g = self.model.world.G[0, K.STRENGTH:K.STRENGTH + 6]
+        return dict(zip(BACKBONE_FUNCTIONS, g.tolist()))
+
+    def end_funding(self) -> None:
+        self.model.world.apply_event("backbone_funding_ends")

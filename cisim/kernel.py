@@ -1,0 +1,431 @@
+"""The model's processes as compiled functions over state arrays with a leading run axis.
+
+Every array is ``(runs, ...)``: organizations on the trailing axes.  The Mesa model
+steps one run through these functions; the batch runner steps many.  There is one
+implementation of each process, so a run gives the same numbers whichever face
+runs it and whichever other runs share its batch (each run only reads its own row).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from cisim.params import COLUMN, DOMAIN_COLUMN
+
+# ---- columns of the per-run parameter matrix (compile-time constants for numba)
+AGENDA = COLUMN["conditions.common_agenda"]
+MEASURE = COLUMN["conditions.shared_measurement"]
+REINFORCE = COLUMN["conditions.mutually_reinforcing"]
+COMMUNICATE = COLUMN["conditions.continuous_communication"]
+VOICE = COLUMN["conditions.community_voice"]
+FUNDER = COLUMN["funder.budget"]
+POP = COLUMN["problem.population"]
+MARG_SHARE = COLUMN["problem.marginalized_share"]
+MARG_NEED = COLUMN["problem.marginalized_need"]
+FLOOR = COLUMN["problem.coverage_floor"]
+BB_SHARE = COLUMN["backbone.budget_share"]
+BB_EXTRA = COLUMN["backbone.extra_budget"]
+BB_HALF = COLUMN["backbone.half_saturation"]
+BB_HILL = COLUMN["backbone.hill"]
+BB_HIRING = COLUMN["backbone.hiring_months"]
+BB_WITHOUT = COLUMN["backbone.without_strength"]
+BB_EFFORT = COLUMN["backbone.effort_strategy"]  # six consecutive columns
+T_GROWTH = COLUMN["trust.growth"]
+T_CROSS = COLUMN["trust.cross_sector_factor"]
+T_DECAY = COLUMN["trust.decay"]
+T_BETRAYAL = COLUMN["trust.betrayal"]
+T_FAIL = COLUMN["trust.failure_rate"]
+T_THRESHOLD = COLUMN["trust.threshold"]
+MAX_MEETINGS = COLUMN["communication.max_meetings"]
+MEETING_COST = COLUMN["communication.meeting_cost"]
+ALIGN_RATE = COLUMN["behaviour.alignment_rate"]
+INERTIA = COLUMN["behaviour.allocation_inertia"]
+ADVANTAGE = COLUMN["behaviour.comparative_advantage"]
+GAP_RESPONSE = COLUMN["behaviour.gap_response"]
+NOISE = COLUMN["behaviour.perception_noise"]
+COORD_TIES = COLUMN["behaviour.coordination_ties"]
+SPILLOVER = COLUMN["behaviour.spillover"]
+PATIENCE = COLUMN["behaviour.patience"]
+B_PROGRESS = COLUMN["behaviour.benefit_progress"]
+B_SUPPORT = COLUMN["behaviour.benefit_support"]
+B_TRUST = COLUMN["behaviour.benefit_trust"]
+VOICE_RATE = COLUMN["behaviour.voice_rate"]
+ADV_EXP = COLUMN["policy.advocacy_exponent"]
+ADV_THRESHOLD = COLUMN["policy.advocacy_threshold"]
+ROOT_DECLINE = COLUMN["policy.root_cause_decline"]
+ROOT_FLOOR = COLUMN["policy.root_cause_floor"]
+FUNDRAISING = COLUMN["policy.fundraising_rate"]
+
+NEED_RATE = DOMAIN_COLUMN["need_rate"]
+UNIT_COST = DOMAIN_COLUMN["unit_cost"]
+EXTRA = DOMAIN_COLUMN["extra_funding"]
+
+# ---- columns of the per-run scalar state ``G``
+ROOT, ACCESS, BB_CAP, BB_RESERVE, RAISED, OUTCOME0, FUND_FACTOR, BB_FUNDED, COALITION = range(9)
+CUM_INFLOW, CUM_SERVICES, CUM_MEETINGS, CUM_BACKBONE, CUM_WASTE = range(9, 14)
+STRENGTH = 14  # six consecutive columns: the backbone functions' strengths this month
+N_GLOBAL = 20
+GLOBAL_NAMES = (
+    "root_cause", "marginalized_access", "backbone_capacity", "backbone_reserve", "funds_raised",
+    "outcome_start", "funding_factor", "backbone_funded", "coalition",
+    "cum_inflow", "cum_services", "cum_meetings", "cum_backbone", "cum_waste",
+    "strength_strategy", "strength_activities", "strength_measurement", "strength_public_will",
+    "strength_policy", "strength_funding",
+)
+
+# ---- per-step outputs (columns of ``out``); coverage per domain goes to ``out_cov``
+OUTPUTS = (
+    "outcome", "outcome_majority", "outcome_marginalized", "equity_gap",
+    "duplication_waste", "domains_below_floor", "min_coverage",
+    "trust_within", "trust_across", "tie_density", "active_members", "mean_alignment",
+    "root_cause", "marginalized_access", "influence",
+    "backbone_spend", "service_spend", "meeting_spend", "total_spend", "funds_raised", "unspent",
+)
+N_OUTPUTS = len(OUTPUTS)
+(O_OUTCOME, O_MAJ, O_MARG, O_GAP, O_WASTE, O_BELOW, O_MINCOV, O_TW, O_TA, O_DENS, O_ACTIVE,
+ O_ALIGN, O_ROOT, O_ACCESS, O_INFL, O_BB, O_SERV, O_MEET, O_TOTAL, O_RAISED, O_UNSPENT) = range(N_OUTPUTS)
+
+
+@njit(cache=True)
+def backbone_functions(P, G, r, strength):
+    """Spend the backbone's money on staff; write each function's strength (0..1).
+
+    Strength saturates in money with a Hill curve: below the minimum viable level a
+    function barely works (a bottleneck), above it further money adds less and less.
+    Returns the month's backbone spending and the money that came in for it.
+    """
+    funder = P[r, FUNDER] * G[r, FUND_FACTOR]
+    income = (funder * P[r, BB_SHARE] + P[r, BB_EXTRA]) * G[r, BB_FUNDED]
+    # staff follow the budget (and spend down any reserve) over the hiring time
+    target = income + G[r, BB_RESERVE] / P[r, BB_HIRING]
+    cap = G[r, BB_CAP] + (target - G[r, BB_CAP]) / P[r, BB_HIRING]
+    available = income + G[r, BB_RESERVE]
+    spend = min(max(cap, 0.0), available)
+    G[r, BB_CAP] = spend
+    G[r, BB_RESERVE] = available - spend
+    total_effort = 0.0
+    for f in range(6):
+        total_effort += P[r, BB_EFFORT + f]
+    half = P[r, BB_HALF]
+    h = P[r, BB_HILL]
+    for f in range(6):
+        x = spend * P[r, BB_EFFORT + f] / total_effort if total_effort > 0 else 0.0
+        xh = (x / half) ** h
+        strength[f] = xh / (1.0 + xh)
+    return spend, income
+
+
+@njit(cache=True)
+def trust_update(P, r, member, sector, trust, fail, freq):
+    """Meetings build trust slowly (slower across sectors); it decays without contact
+    and drops when a partner fails to deliver: slow to build, quick to lose."""
+    n = member.shape[1]
+    growth = min(1.0, P[r, T_GROWTH] * freq)
+    cross = P[r, T_CROSS]
+    decay_met = P[r, T_DECAY] * max(0.0, 1.0 - freq)
+    decay_alone = P[r, T_DECAY]
+    betrayal = P[r, T_BETRAYAL]
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                continue
+            t = trust[r, i, j]
+            if member[r, i] > 0 and member[r, j] > 0:
+                g = growth if sector[r, i] == sector[r, j] else growth * cross
+                t = t + g * (1.0 - t) - decay_met * t
+            else:
+                t = t - decay_alone * t
+            if member[r, j] > 0 and fail[r, j] < P[r, T_FAIL]:
+                t = t * (1.0 - betrayal)
+            trust[r, i, j] = min(1.0, max(0.0, t))
+
+
+@njit(cache=True)
+def step(t, P, PD, exists, member, sector, own, gweight, tolerance, align, discontent,
+         cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start):
+    """Advance every run one month (``start`` only measures the status quo at month 0).
+
+    noise: (runs, orgs, domains) standard normals for this month's perception errors;
+    fail: (runs, orgs) uniforms for this month's delivery failures.
+    """
+    R, N, D = cap.shape
+    strength = np.zeros(6)
+    need = np.zeros(D)
+    agenda = np.zeros(D)
+    score = np.zeros(D)
+    partner = np.zeros(D)
+    A = np.zeros(D)
+    U = np.zeros(D)
+    budget = np.zeros(N)
+    service = np.zeros(N)
+    meet = np.zeros(N)
+    mean_trust = np.zeros(N)
+    degree = np.zeros(N)
+    q = np.zeros(N)
+    for r in range(R):
+        coalition = G[r, COALITION] if not start else 0.0
+        # -- backbone and the effective strength of each condition
+        if start:
+            bb_spend = 0.0
+            bb_income = 0.0
+            strength[:] = 0.0
+        else:
+            bb_spend, bb_income = backbone_functions(P, G, r, strength)
+        for f in range(6):
+            G[r, STRENGTH + f] = strength[f]
+        without = P[r, BB_WITHOUT]
+        e_agenda = coalition * P[r, AGENDA] * (without + (1 - without) * strength[0])
+        e_reinforce = coalition * P[r, REINFORCE] * (without + (1 - without) * strength[1])
+        e_measure = coalition * P[r, MEASURE] * (without + (1 - without) * strength[2])
+        e_comm = coalition * P[r, COMMUNICATE] * (without + (1 - without) * strength[1])
+        freq = P[r, MAX_MEETINGS] * e_comm
+        visibility = 0.2 + 0.8 * e_measure
+
+        # -- need this month: root causes regenerate it
+        root = G[r, ROOT]
+        ms = P[r, MARG_SHARE]
+        mult = P[r, MARG_NEED]
+        pop = P[r, POP]
+        agenda_total = 0.0
+        for d in range(D):
+            rate = PD[r, d, NEED_RATE]
+            need[d] = max(1e-9, pop * root * ((1 - ms) * rate + ms * min(1.0, rate * mult)))
+            agenda[d] = need[d] * PD[r, d, UNIT_COST]
+            agenda_total += agenda[d]
+        for d in range(D):
+            agenda[d] /= agenda_total
+
+        # -- budgets: grants, own funds, meetings taken from services
+        funder = P[r, FUNDER] * G[r, FUND_FACTOR]
+        # month 0 is the status quo before the initiative: everything granted to services
+        grants = funder if start else funder * (1 - P[r, BB_SHARE]) + G[r, RAISED]
+        inflow = bb_income
+        meet_total = 0.0
+        service_total = 0.0
+        n_members = 0.0
+        for i in range(N):
+            budget[i] = exists[r, i] * (own[r, i] + gweight[r, i] * grants)
+            meet[i] = min(0.5 * budget[i], freq * P[r, MEETING_COST]) * member[r, i]
+            service[i] = budget[i] - meet[i]
+            inflow += budget[i]
+            meet_total += meet[i]
+            service_total += service[i]
+            n_members += member[r, i]
+
+        if not start:
+            trust_update(P, r, member, sector, trust, fail, freq)
+
+        # -- trusted ties: mean trust and coordination degree of each member
+        threshold = P[r, T_THRESHOLD]
+        for i in range(N):
+            s = 0.0
+            k = 0.0
+            if member[r, i] > 0:
+                for j in range(N):
+                    if j != i and member[r, j] > 0:
+                        s += trust[r, i, j]
+                        if trust[r, i, j] > threshold:
+                            k += 1.0
+            mean_trust[i] = s / max(1.0, n_members - 1.0)
+            degree[i] = k
+            q[i] = e_reinforce * member[r, i] * min(1.0, k / P[r, COORD_TIES])
+
+        # -- alignment with the common agenda: faster with strategy work and trust
+        if not start:
+            for i in range(N):
+                if member[r, i] > 0:
+                    align[r, i] += P[r, ALIGN_RATE] * e_agenda * 2.0 * mean_trust[i] * (1 - align[r, i])
+                else:
+                    align[r, i] -= 0.5 * P[r, ALIGN_RATE] * align[r, i]
+
+        # -- allocation: own mission, common agenda, seen gaps, trusted partners' cover
+        if not start:
+            keep = P[r, INERTIA]
+            sigma = P[r, NOISE]
+            advantage = P[r, ADVANTAGE]
+            gap_response = P[r, GAP_RESPONSE]
+            for i in range(N):
+                if exists[r, i] == 0:
+                    continue
+                total = 0.0
+                m = member[r, i]
+                a = align[r, i]
+                if m > 0:
+                    # what trusted partners served last month, per domain
+                    for d in range(D):
+                        partner[d] = 0.0
+                    for j in range(N):
+                        if j != i and member[r, j] > 0 and trust[r, i, j] > threshold:
+                            for d in range(D):
+                                partner[d] += served[r, j, d]
+                for d in range(D):
+                    desire = (1 - a) * mission[r, i, d] + a * agenda[d]
+                    if m > 0:
+                        seen = cov[r, d] + sigma * (1 - e_measure) * noise[r, i, d]
+                        gap = max(0.0, 1.0 - seen)
+                        uncovered = max(0.0, 1.0 - partner[d] / need[d])
+                        # specialize only as far as trusted partners cover the rest
+                        desire *= cap[r, i, d] ** (advantage * q[i])
+                        desire *= (1 + gap_response * e_measure * a * gap)
+                        desire *= (1 + gap_response * e_reinforce * uncovered)
+                    score[d] = desire
+                    total += desire
+                for d in range(D):
+                    alloc[r, i, d] = keep * alloc[r, i, d] + (1 - keep) * score[d] / total
+
+        # -- coverage: coordinated services partition the need, the rest overlap by chance
+        waste = 0.0
+        below = 0.0
+        min_cov = 1.0
+        extra_total = 0.0
+        for d in range(D):
+            A[d] = 0.0
+            U[d] = 0.0
+        for i in range(N):
+            for d in range(D):
+                s = service[i] * alloc[r, i, d] * cap[r, i, d] / PD[r, d, UNIT_COST] / need[d]
+                served[r, i, d] = s * need[d]
+                A[d] += q[i] * s
+                U[d] += (1 - q[i]) * s
+        for d in range(D):
+            extra = PD[r, d, EXTRA]
+            extra_total += extra
+            U[d] += extra / PD[r, d, UNIT_COST] / need[d]
+            a_part = min(1.0, A[d])
+            c = a_part + (1 - a_part) * (1 - math.exp(-U[d]))
+            cov[r, d] = c
+            out_cov[r, d] = c
+            waste += (A[d] + U[d] - c) * need[d] * PD[r, d, UNIT_COST]
+            if c < P[r, FLOOR]:
+                below += 1.0
+            min_cov = min(min_cov, c)
+        inflow += extra_total
+        service_total += extra_total
+
+        # -- outcome: a person is helped only if every domain on their path is covered
+        access = G[r, ACCESS]
+        o_maj = 1.0
+        o_marg = 1.0
+        for d in range(D):
+            rate = PD[r, d, NEED_RATE]
+            n_maj = (1 - ms) * rate
+            n_marg = ms * min(1.0, rate * mult)
+            mean_access = (n_maj + access * n_marg) / (n_maj + n_marg) if n_maj + n_marg > 0 else 1.0
+            c_maj = min(1.0, cov[r, d] / mean_access)
+            c_marg = min(1.0, cov[r, d] * access / mean_access)
+            o_maj *= 1 - min(1.0, rate * root) * (1 - c_maj)
+            o_marg *= 1 - min(1.0, rate * mult * root) * (1 - c_marg)
+        outcome = (1 - ms) * o_maj + ms * o_marg
+        if start:
+            G[r, OUTCOME0] = outcome
+        gain = max(0.0, outcome - G[r, OUTCOME0])
+
+        # -- membership: members leave after months of cost over seen benefit
+        betrayal = P[r, T_BETRAYAL]
+        if not start:
+            for i in range(N):
+                if member[r, i] == 0:
+                    continue
+                cost = meet[i] / budget[i] if budget[i] > 0 else 1.0
+                benefit = (P[r, B_PROGRESS] * visibility * gain + P[r, B_SUPPORT] * strength[1]
+                           + P[r, B_TRUST] * mean_trust[i] + tolerance[r, i])
+                if benefit < cost:
+                    discontent[r, i] += 1.0
+                else:
+                    discontent[r, i] = max(0.0, discontent[r, i] - 1.0)
+                if discontent[r, i] >= P[r, PATIENCE]:
+                    member[r, i] = 0.0
+                    for j in range(N):
+                        trust[r, j, i] *= 1.0 - betrayal
+
+        # -- advocacy: aligned members' combined influence, superlinear, over a threshold
+        weight_all = 0.0
+        weight_aligned = 0.0
+        for i in range(N):
+            weight_all += budget[i]
+            weight_aligned += budget[i] * member[r, i] * align[r, i]
+        aligned = weight_aligned / weight_all if weight_all > 0 else 0.0
+        policy = without + (1 - without) * 0.5 * (strength[3] + strength[4])
+        influence = coalition * aligned ** P[r, ADV_EXP] * policy
+        if not start and influence > P[r, ADV_THRESHOLD]:
+            push = (influence - P[r, ADV_THRESHOLD]) / (1 - P[r, ADV_THRESHOLD])
+            G[r, ROOT] = root - P[r, ROOT_DECLINE] * push * (root - P[r, ROOT_FLOOR]) if root > P[r, ROOT_FLOOR] else root
+
+        if not start:
+            # -- community voice raises the marginalized group's access
+            G[r, ACCESS] = access + P[r, VOICE_RATE] * P[r, VOICE] * coalition * (1 - access)
+            # -- fundraising: visible results attract funds for next month's grants
+            G[r, RAISED] = P[r, FUNDRAISING] * strength[5] * visibility * gain * funder * coalition
+            # -- cross-pollination: trusted cross-sector ties raise capability
+            rate_sp = P[r, SPILLOVER] / max(1.0, n_members)
+            if rate_sp > 0:
+                for i in range(N):
+                    if member[r, i] == 0:
+                        continue
+                    for j in range(N):
+                        if (j != i and member[r, j] > 0 and sector[r, i] != sector[r, j]
+                                and trust[r, i, j] > threshold):
+                            for d in range(D):
+                                lift = cap[r, j, d] - cap[r, i, d]
+                                if lift > 0:
+                                    cap[r, i, d] += rate_sp * lift
+
+        # -- books: every dollar in is spent on services, meetings, the backbone, or held
+        if not start:
+            G[r, CUM_INFLOW] += inflow
+            G[r, CUM_SERVICES] += service_total
+            G[r, CUM_MEETINGS] += meet_total
+            G[r, CUM_BACKBONE] += bb_spend
+            G[r, CUM_WASTE] += waste
+
+        # -- outputs
+        tw = 0.0
+        nw = 0.0
+        ta = 0.0
+        na = 0.0
+        dense = 0.0
+        n_exist = 0.0
+        align_sum = 0.0
+        active = 0.0
+        for i in range(N):
+            if exists[r, i] == 0:
+                continue
+            n_exist += 1.0
+            align_sum += align[r, i]
+            active += member[r, i]
+            for j in range(N):
+                if j == i or exists[r, j] == 0:
+                    continue
+                t_ij = trust[r, i, j]
+                if sector[r, i] == sector[r, j]:
+                    tw += t_ij
+                    nw += 1.0
+                else:
+                    ta += t_ij
+                    na += 1.0
+                if t_ij > threshold:
+                    dense += 1.0
+        out[r, O_OUTCOME] = outcome
+        out[r, O_MAJ] = o_maj
+        out[r, O_MARG] = o_marg
+        out[r, O_GAP] = o_maj - o_marg
+        out[r, O_WASTE] = waste
+        out[r, O_BELOW] = below
+        out[r, O_MINCOV] = min_cov
+        out[r, O_TW] = tw / nw if nw > 0 else 0.0
+        out[r, O_TA] = ta / na if na > 0 else 0.0
+        out[r, O_DENS] = dense / (n_exist * (n_exist - 1)) if n_exist > 1 else 0.0
+        out[r, O_ACTIVE] = active
+        out[r, O_ALIGN] = align_sum / n_exist if n_exist > 0 else 0.0
+        out[r, O_ROOT] = G[r, ROOT]
+        out[r, O_ACCESS] = G[r, ACCESS]
+        out[r, O_INFL] = influence
+        out[r, O_BB] = bb_spend
+        out[r, O_SERV] = service_total
+        out[r, O_MEET] = meet_total
+        out[r, O_TOTAL] = service_total + meet_total + bb_spend
+        out[r, O_RAISED] = G[r, RAISED]
+        out[r, O_UNSPENT] = G[r, BB_RESERVE]

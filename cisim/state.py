@@ -1,0 +1,198 @@
+"""The state of one or many runs in numpy arrays with a leading run axis.
+
+``World`` owns the arrays, draws each run's randomness from that run's own
+generator and steps all runs through the compiled kernel.  The Mesa model holds
+a one-run ``World``; the batch runner holds many.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from cisim import kernel as K
+from cisim.params import COLUMN, DOMAIN_FIELDS, FIELDS, N_DOMAIN_PARAMS, N_PARAMS
+from cisim.scenario import Scenario
+
+
+def param_matrix(scenario: Scenario, rows: Sequence[dict] | int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Per-run parameter matrices: ``P`` (runs, params) and ``PD`` (runs, domains, domain params).
+
+    ``rows`` is a run count (all runs equal to the scenario) or one dict of dotted-path
+    overrides per run (``{"backbone.budget_share": 0.1, "domains.transport.extra_funding": 5e3}``).
+    """
+    if isinstance(rows, int):
+        rows = [{}] * rows
+    base = np.array([scenario.values[f.path] for f in FIELDS], dtype=float)
+    dnames = scenario.domain_names
+    dbase = np.array([[scenario.domains[d][f.path] for f in DOMAIN_FIELDS] for d in dnames], dtype=float)
+    P = np.tile(base, (len(rows), 1))
+    PD = np.tile(dbase, (len(rows), 1, 1))
+    for r, row in enumerate(rows):
+        for path, value in row.items():
+            if path in COLUMN:
+                P[r, COLUMN[path]] = value
+            else:
+                parts = path.split(".")
+                if len(parts) != 3 or parts[0] != "domains" or parts[1] not in dnames:
+                    raise KeyError(path)
+                PD[r, dnames.index(parts[1]), [f.path for f in DOMAIN_FIELDS].index(parts[2])] = value
+    assert P.shape[1] == N_PARAMS and PD.shape[2] == N_DOMAIN_PARAMS
+    return P, PD
+
+
+def _sector_counts(n: int, shares: np.ndarray) -> np.ndarray:
+    """Organizations per sector by largest remainder: deterministic, sums to n."""
+    raw = n * shares / shares.sum()
+    counts = np.floor(raw).astype(int)
+    order = np.argsort(-(raw - counts), kind="stable")
+    counts[order[: n - counts.sum()]] += 1
+    return counts
+
+
+class World:
+    """State arrays of R runs of one scenario structure, and the step that advances them."""
+
+    def __init__(self, scenario: Scenario, P: np.ndarray, PD: np.ndarray,
+                 rngs: Sequence[np.random.Generator], block: int | None = None):
+        self.scenario = scenario
+        self.P = np.ascontiguousarray(P, dtype=float)
+        self.PD = np.ascontiguousarray(PD, dtype=float)
+        self.rngs = list(rngs)
+        R = len(self.rngs)
+        sizes = self.P[:, COLUMN["coalition.size"]].astype(int)
+        self.sizes = sizes
+        N = int(sizes.max())
+        D = len(scenario.domains)
+        self.block = block or scenario.months
+        self.month = 0
+
+        self.exists = np.zeros((R, N))
+        self.member = np.zeros((R, N))
+        self.sector = np.zeros((R, N), dtype=np.int64)
+        self.home = np.zeros((R, N), dtype=np.int64)
+        self.own = np.zeros((R, N))
+        self.gweight = np.zeros((R, N))
+        self.tolerance = np.zeros((R, N))
+        self.align = np.zeros((R, N))
+        self.discontent = np.zeros((R, N))
+        self.cap = np.zeros((R, N, D))
+        self.mission = np.zeros((R, N, D))
+        self.alloc = np.zeros((R, N, D))
+        self.served = np.zeros((R, N, D))
+        self.trust = np.zeros((R, N, N))
+        self.G = np.zeros((R, K.N_GLOBAL))
+        self.cov = np.zeros((R, D))
+        self.out = np.zeros((R, K.N_OUTPUTS))
+        self.out_cov = np.zeros((R, D))
+        self._noise = np.zeros((R, self.block, N, D))
+        self._fail = np.ones((R, self.block, N))
+
+        sector_names = scenario.sector_names
+        shares = np.array([scenario.sectors[s]["share"] for s in sector_names])
+        homes = [[scenario.domain_names.index(h) for h in scenario.sectors[s]["home_domains"]]
+                 for s in sector_names]
+        for r, rng in enumerate(self.rngs):
+            self._init_run(r, rng, sizes[r], shares, homes)
+        self._draw_block()
+        # month 0: the status quo before the initiative
+        self._kernel(start=True)
+
+    def _init_run(self, r: int, rng: np.random.Generator, n: int, shares: np.ndarray, homes: list) -> None:
+        """Draw one run's organizations from its own generator (its draws never depend on other runs)."""
+        p = dict(zip(COLUMN, self.P[r]))
+        D = self.cap.shape[2]
+        counts = _sector_counts(n, shares)
+        sector = np.repeat(np.arange(len(shares)), counts)
+        choice = rng.random(n)
+        home = np.array([homes[s][int(c * len(homes[s]))] for s, c in zip(sector, choice)], dtype=np.int64)
+        sd = p["coalition.budget_spread"]
+        budget = p["coalition.budget_mean"] * rng.lognormal(-0.5 * sd * sd, sd, n) if sd > 0 else \
+            np.full(n, p["coalition.budget_mean"])
+        jitter = rng.uniform(0.8, 1.2, (n, D))
+        trust_noise = rng.standard_normal((n, n))
+        tolerance = rng.uniform(0.0, p["behaviour.tolerance"], n)
+
+        is_home = np.zeros((n, D))
+        is_home[np.arange(n), home] = 1.0
+        cap = np.where(is_home > 0, p["coalition.home_capability"], p["coalition.other_capability"]) * jitter
+        visibility = self.PD[r, :, 2]
+        mission = (1.0 + (p["coalition.home_priority"] - 1.0) * is_home) * (0.05 + visibility) ** p["coalition.mission_tilt"]
+        mission /= mission.sum(axis=1, keepdims=True)
+        same = sector[:, None] == sector[None, :]
+        trust = np.where(same, p["trust.initial_within"], p["trust.initial_across"]) + p["trust.initial_spread"] * trust_noise
+        trust = np.clip(trust, 0.0, 1.0)
+        np.fill_diagonal(trust, 0.0)
+
+        coalition = float(any(p[f"conditions.{c}"] > 0 for c in
+                              ("common_agenda", "shared_measurement", "mutually_reinforcing", "continuous_communication"))
+                          or p["backbone.budget_share"] > 0 or p["backbone.extra_budget"] > 0)
+        self.exists[r, :n] = 1.0
+        self.member[r, :n] = coalition
+        self.sector[r, :n] = sector
+        self.home[r, :n] = home
+        self.own[r, :n] = budget * p["coalition.own_funds_share"]
+        self.gweight[r, :n] = budget / budget.sum()
+        self.tolerance[r, :n] = tolerance
+        self.cap[r, :n] = cap
+        self.mission[r, :n] = mission
+        self.alloc[r, :n] = mission
+        self.trust[r, :n, :n] = trust
+        self.G[r, K.ROOT] = 1.0
+        self.G[r, K.ACCESS] = p["problem.marginalized_access"]
+        self.G[r, K.FUND_FACTOR] = 1.0
+        self.G[r, K.BB_FUNDED] = 1.0
+        self.G[r, K.COALITION] = coalition
+
+    def _draw_block(self) -> None:
+        """Draw the next block of monthly random numbers, each run from its own generator."""
+        D = self.cap.shape[2]
+        for r, rng in enumerate(self.rngs):
+            n = self.sizes[r]
+            self._noise[r, :, :n] = rng.standard_normal((self.block, n, D))
+            self._fail[r, :, :n] = rng.random((self.block, n))
+
+    def _kernel(self, start: bool = False) -> None:
+        k = (self.month - 1) % self.block
+        K.step(self.month, self.P, self.PD, self.exists, self.member, self.sector, self.own, self.gweight,
+               self.tolerance, self.align, self.discontent, self.cap, self.mission, self.alloc, self.served,
+               self.trust, self.G, self.cov, self._noise[:, k], self._fail[:, k], self.out, self.out_cov, start)
+
+    def step(self) -> None:
+        """Advance all runs one month: scheduled events, then the processes."""
+        self.month += 1
+        if self.month > 1 and (self.month - 1) % self.block == 0:
+            self._draw_block()
+        for event in self.scenario.events:
+            if event.month == self.month:
+                self.apply_event(event.kind, event.value)
+        self._kernel()
+
+    def apply_event(self, kind: str, value: float = 0.0) -> None:
+        """An event from the scenario (or a dashboard button), in every run."""
+        if kind == "backbone_funding_ends":
+            self.G[:, K.BB_FUNDED] = 0.0
+        elif kind == "funding_shock":
+            self.G[:, K.FUND_FACTOR] *= value
+        elif kind == "partner_leaves":
+            betrayal = self.P[:, COLUMN["trust.betrayal"]]
+            for r in range(len(self.rngs)):
+                members = np.flatnonzero(self.member[r])
+                largest = members[np.argsort(-self.gweight[r, members], kind="stable")][: int(value)]
+                self.member[r, largest] = 0.0
+                self.trust[r, :, largest] *= 1.0 - betrayal[r]
+        else:
+            raise ValueError(f"unknown event kind {kind!r}")
+
+    # -- books, for the money-conservation check
+    def books(self) -> dict[str, np.ndarray]:
+        """Cumulative money per run: what came in and where it went."""
+        g = self.G
+        return {
+            "inflow": g[:, K.CUM_INFLOW].copy(),
+            "services": g[:, K.CUM_SERVICES].copy(),
+            "meetings": g[:, K.CUM_MEETINGS].copy(),
+            "backbone": g[:, K.CUM_BACKBONE].copy(),
+            "unspent": g[:, K.BB_RESERVE].copy(),
+        }
