@@ -89,7 +89,7 @@ N_OUTPUTS = len(OUTPUTS)
  O_ALIGN, O_ROOT, O_ACCESS, O_INFL, O_BB, O_SERV, O_MEET, O_TOTAL, O_RAISED, O_UNSPENT) = range(N_OUTPUTS)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def backbone_functions(P, G, r, strength):
     """Spend the backbone's money on staff; write each function's strength (0..1).
 
@@ -118,32 +118,84 @@ def backbone_functions(P, G, r, strength):
     return spend, income
 
 
-@njit(cache=True)
-def trust_update(P, r, member, sector, trust, fail, freq):
-    """Meetings build trust slowly (slower across sectors); it decays without contact
-    and drops when a partner fails to deliver: slow to build, quick to lose."""
+@njit(cache=True, error_model="numpy")
+def pairs(P, r, exists, member, sector, trust, cap, fail, freq, convening, update, mean_trust, degree, stats):
+    """One pass over pairs of organizations: the trust update, then what trust gives.
+
+    Trust: meetings build it slowly (slower across sectors); it decays without
+    contact and drops when a partner fails to deliver (slow to build, quick to lose).
+    Then each member's mean trust and number of trusted partners (coordination),
+    cross-pollination over trusted cross-sector ties, and the trust statistics
+    reported as outputs.  ``update`` is False at month 0 (status quo only).
+    """
     n = member.shape[1]
-    growth = min(1.0, P[r, T_GROWTH] * freq)
+    D = cap.shape[2]
+    growth = min(1.0, P[r, T_GROWTH] * freq * convening)
     cross = P[r, T_CROSS]
     decay_met = P[r, T_DECAY] * max(0.0, 1.0 - freq)
     decay_alone = P[r, T_DECAY]
     betrayal = P[r, T_BETRAYAL]
+    fail_rate = P[r, T_FAIL]
+    threshold = P[r, T_THRESHOLD]
+    n_members = 0.0
     for i in range(n):
+        n_members += member[r, i]
+    spill = P[r, SPILLOVER] / max(1.0, n_members) if update else 0.0
+    within = 0.0
+    n_within = 0.0
+    across = 0.0
+    n_across = 0.0
+    dense = 0.0
+    for i in range(n):
+        s = 0.0
+        k = 0.0
+        mi = member[r, i] > 0
         for j in range(n):
-            if i == j:
+            if i == j or exists[r, j] == 0:
                 continue
+            mj = member[r, j] > 0
+            same = sector[r, i] == sector[r, j]
             t = trust[r, i, j]
-            if member[r, i] > 0 and member[r, j] > 0:
-                g = growth if sector[r, i] == sector[r, j] else growth * cross
-                t = t + g * (1.0 - t) - decay_met * t
-            else:
-                t = t - decay_alone * t
-            if member[r, j] > 0 and fail[r, j] < P[r, T_FAIL]:
-                t = t * (1.0 - betrayal)
-            trust[r, i, j] = min(1.0, max(0.0, t))
+            if update:
+                if mi and mj:
+                    g = growth if same else growth * cross
+                    t = t + g * (1.0 - t) - decay_met * t
+                else:
+                    t = t - decay_alone * t
+                if mj and fail[r, j] < fail_rate:
+                    t = t * (1.0 - betrayal)
+                t = min(1.0, max(0.0, t))
+                trust[r, i, j] = t
+            trusted = t > threshold
+            if mi and mj:
+                s += t
+                if trusted:
+                    k += 1.0
+                    if spill > 0 and not same:
+                        for d in range(D):
+                            lift = cap[r, j, d] - cap[r, i, d]
+                            if lift > 0:
+                                cap[r, i, d] += spill * lift
+            if exists[r, i] > 0:
+                if same:
+                    within += t
+                    n_within += 1.0
+                else:
+                    across += t
+                    n_across += 1.0
+                if trusted:
+                    dense += 1.0
+        mean_trust[i] = s / max(1.0, n_members - 1.0) if mi else 0.0
+        degree[i] = k
+    stats[0] = within / n_within if n_within > 0 else 0.0
+    stats[1] = across / n_across if n_across > 0 else 0.0
+    n_exist = 0.0
+    for i in range(n):
+        n_exist += exists[r, i]
+    stats[2] = dense / (n_exist * (n_exist - 1.0)) if n_exist > 1 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step(t, P, PD, exists, member, sector, own, gweight, tolerance, align, discontent,
          cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start):
     """Advance every run one month (``start`` only measures the status quo at month 0).
@@ -165,6 +217,7 @@ def step(t, P, PD, exists, member, sector, own, gweight, tolerance, align, disco
     mean_trust = np.zeros(N)
     degree = np.zeros(N)
     q = np.zeros(N)
+    tstats = np.zeros(3)
     for r in range(R):
         coalition = G[r, COALITION] if not start else 0.0
         # -- backbone and the effective strength of each condition
@@ -180,8 +233,10 @@ def step(t, P, PD, exists, member, sector, own, gweight, tolerance, align, disco
         e_agenda = coalition * P[r, AGENDA] * (without + (1 - without) * strength[0])
         e_reinforce = coalition * P[r, REINFORCE] * (without + (1 - without) * strength[1])
         e_measure = coalition * P[r, MEASURE] * (without + (1 - without) * strength[2])
-        e_comm = coalition * P[r, COMMUNICATE] * (without + (1 - without) * strength[1])
-        freq = P[r, MAX_MEETINGS] * e_comm
+        # members meet as often as the communication level says; the backbone's
+        # convening decides how much trust a meeting builds
+        freq = P[r, MAX_MEETINGS] * coalition * P[r, COMMUNICATE]
+        convening = without + (1 - without) * strength[1]
         visibility = 0.2 + 0.8 * e_measure
 
         # -- need this month: root causes regenerate it
@@ -215,23 +270,11 @@ def step(t, P, PD, exists, member, sector, own, gweight, tolerance, align, disco
             service_total += service[i]
             n_members += member[r, i]
 
-        if not start:
-            trust_update(P, r, member, sector, trust, fail, freq)
-
-        # -- trusted ties: mean trust and coordination degree of each member
+        # -- trust, trusted ties and cross-pollination, in one pass over pairs
+        pairs(P, r, exists, member, sector, trust, cap, fail, freq, convening, not start, mean_trust, degree, tstats)
         threshold = P[r, T_THRESHOLD]
         for i in range(N):
-            s = 0.0
-            k = 0.0
-            if member[r, i] > 0:
-                for j in range(N):
-                    if j != i and member[r, j] > 0:
-                        s += trust[r, i, j]
-                        if trust[r, i, j] > threshold:
-                            k += 1.0
-            mean_trust[i] = s / max(1.0, n_members - 1.0)
-            degree[i] = k
-            q[i] = e_reinforce * member[r, i] * min(1.0, k / P[r, COORD_TIES])
+            q[i] = e_reinforce * member[r, i] * min(1.0, degree[i] / P[r, COORD_TIES])
 
         # -- alignment with the common agenda: faster with strategy work and trust
         if not start:
@@ -268,7 +311,8 @@ def step(t, P, PD, exists, member, sector, own, gweight, tolerance, align, disco
                         gap = max(0.0, 1.0 - seen)
                         uncovered = max(0.0, 1.0 - partner[d] / need[d])
                         # specialize only as far as trusted partners cover the rest
-                        desire *= cap[r, i, d] ** (advantage * q[i])
+                        if q[i] > 0:
+                            desire *= cap[r, i, d] ** (advantage * q[i])
                         desire *= (1 + gap_response * e_measure * a * gap)
                         desire *= (1 + gap_response * e_reinforce * uncovered)
                     score[d] = desire
@@ -359,19 +403,6 @@ def step(t, P, PD, exists, member, sector, own, gweight, tolerance, align, disco
             G[r, ACCESS] = access + P[r, VOICE_RATE] * P[r, VOICE] * coalition * (1 - access)
             # -- fundraising: visible results attract funds for next month's grants
             G[r, RAISED] = P[r, FUNDRAISING] * strength[5] * visibility * gain * funder * coalition
-            # -- cross-pollination: trusted cross-sector ties raise capability
-            rate_sp = P[r, SPILLOVER] / max(1.0, n_members)
-            if rate_sp > 0:
-                for i in range(N):
-                    if member[r, i] == 0:
-                        continue
-                    for j in range(N):
-                        if (j != i and member[r, j] > 0 and sector[r, i] != sector[r, j]
-                                and trust[r, i, j] > threshold):
-                            for d in range(D):
-                                lift = cap[r, j, d] - cap[r, i, d]
-                                if lift > 0:
-                                    cap[r, i, d] += rate_sp * lift
 
         # -- books: every dollar in is spent on services, meetings, the backbone, or held
         if not start:
@@ -382,32 +413,14 @@ def step(t, P, PD, exists, member, sector, own, gweight, tolerance, align, disco
             G[r, CUM_WASTE] += waste
 
         # -- outputs
-        tw = 0.0
-        nw = 0.0
-        ta = 0.0
-        na = 0.0
-        dense = 0.0
         n_exist = 0.0
         align_sum = 0.0
         active = 0.0
         for i in range(N):
-            if exists[r, i] == 0:
-                continue
-            n_exist += 1.0
-            align_sum += align[r, i]
-            active += member[r, i]
-            for j in range(N):
-                if j == i or exists[r, j] == 0:
-                    continue
-                t_ij = trust[r, i, j]
-                if sector[r, i] == sector[r, j]:
-                    tw += t_ij
-                    nw += 1.0
-                else:
-                    ta += t_ij
-                    na += 1.0
-                if t_ij > threshold:
-                    dense += 1.0
+            if exists[r, i] > 0:
+                n_exist += 1.0
+                align_sum += align[r, i]
+                active += member[r, i]
         out[r, O_OUTCOME] = outcome
         out[r, O_MAJ] = o_maj
         out[r, O_MARG] = o_marg
@@ -415,9 +428,9 @@ def step(t, P, PD, exists, member, sector, own, gweight, tolerance, align, disco
         out[r, O_WASTE] = waste
         out[r, O_BELOW] = below
         out[r, O_MINCOV] = min_cov
-        out[r, O_TW] = tw / nw if nw > 0 else 0.0
-        out[r, O_TA] = ta / na if na > 0 else 0.0
-        out[r, O_DENS] = dense / (n_exist * (n_exist - 1)) if n_exist > 1 else 0.0
+        out[r, O_TW] = tstats[0]
+        out[r, O_TA] = tstats[1]
+        out[r, O_DENS] = tstats[2]
         out[r, O_ACTIVE] = active
         out[r, O_ALIGN] = align_sum / n_exist if n_exist > 0 else 0.0
         out[r, O_ROOT] = G[r, ROOT]

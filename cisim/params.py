@@ -84,7 +84,7 @@ FIELDS: tuple[Field, ...] = (
     _F("trust.failure_rate", 0.01, 0, 1, "per month", "Chance a member fails to deliver in a month."),
     _F("trust.threshold", 0.5, 0, 1, "trust", "Trust above which partners coordinate."),
     _F("communication.max_meetings", 2.0, 0, 30, "meetings/month", "Meetings per month at full communication and convening."),
-    _F("communication.meeting_cost", 900.0, 0, 1e7, "$/member/meeting", "Staff time a meeting takes from services."),
+    _F("communication.meeting_cost", 600.0, 0, 1e7, "$/member/meeting", "Staff time a meeting takes from services."),
     # --- behaviour
     _F("behaviour.alignment_rate", 0.06, 0, 1, "per month", "Speed of alignment with the common agenda."),
     _F("behaviour.allocation_inertia", 0.85, 0, 1, "share", "Share of last month's allocation kept: programs change slowly."),
@@ -95,7 +95,7 @@ FIELDS: tuple[Field, ...] = (
     _F("behaviour.spillover", 0.02, 0, 1, "per month", "Capability learned over trusted cross-sector ties.", "seed 004: cross-pollination"),
     _F("behaviour.patience", 6, 1, 120, "months", "Months of cost over benefit before a member leaves.", "HHS HCAP 2011 (survival; value assumed)", integer=True),
     _F("behaviour.benefit_progress", 4.0, 0, 100, "per outcome point", "Value members see in visible progress."),
-    _F("behaviour.benefit_support", 0.08, 0, 10, "ratio", "Value members see in backbone support."),
+    _F("behaviour.benefit_support", 0.1, 0, 10, "ratio", "Value members see in backbone support."),
     _F("behaviour.benefit_trust", 0.12, 0, 10, "ratio", "Value members see in trusted partners."),
     _F("behaviour.tolerance", 0.05, 0, 10, "ratio", "Largest cost an organization accepts for nothing (spread uniform from 0)."),
     _F("behaviour.voice_rate", 0.04, 0, 1, "per month", "Speed at which community voice raises access."),

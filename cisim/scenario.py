@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,10 @@ DOMAIN_KEYS = {"label": str, **{f.path: float for f in DOMAIN_FIELDS}}
 SECTOR_KEYS = {"label": str, "share": float, "home_domains": list}
 EVENT_KEYS = {"month": int, "kind": str, "value": float}
 DOMAIN_BY_KEY = {f.path: f for f in DOMAIN_FIELDS}
-_CACHE: dict[tuple, Scenario] = {}
+# Loaded scenarios, kept while none of their source files changes (models are made by the thousand).
+_CACHE: dict[Path, tuple[tuple, Scenario]] = {}
+_SOURCES: dict[Path, list[Path]] = {}
+_RESOLVED: dict[tuple[str, str], Path] = {}
 
 
 class ScenarioError(ValueError):
@@ -143,7 +147,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, list[Path
     try:
         parent_path = resolve(parent, relative_to=path.parent)
     except ScenarioError as exc:
-        raise ScenarioError(path, "extends", str(exc).split(": ", 1)[-1]) from None
+        raise ScenarioError(path, "extends", f"{parent!r}: " + str(exc).split(": ", 1)[-1]) from None
     base, sources = _load_raw(parent_path, (*chain, path))
     base.pop("name", None)
     base.pop("description", None)
@@ -365,18 +369,50 @@ def from_dict(raw: dict, source: str | Path = "<memory>", name: str | None = Non
     )
 
 
+def _blame(exc: ScenarioError, sources: list[Path]) -> ScenarioError:
+    """The same error naming the file of an ``extends`` chain that sets the key (the last one that does)."""
+    if exc.key is None or len(sources) < 2:
+        return exc
+    message = str(exc)[len(f"{exc.file}: key '{exc.key}': "):]
+    parts = exc.key.replace("[", ".[").split(".")
+    for src in reversed(sources):
+        node: Any = read_toml(src)
+        for part in parts:
+            if isinstance(node, list):
+                break
+            if not (isinstance(node, dict) and part in node):
+                node = None
+                break
+            node = node[part]
+        if node is not None:
+            if src == sources[-1]:
+                return exc
+            return ScenarioError(src, exc.key, f"{message} (loading {sources[-1]}, which extends it)")
+    return exc
+
+
 def load(name_or_path: str | Path | Scenario) -> Scenario:
     """Load a bundled scenario by name, or a scenario file by path."""
     if isinstance(name_or_path, Scenario):
         return name_or_path
-    path = resolve(name_or_path)
-    key = (path, path.stat().st_mtime_ns)
-    cached = _CACHE.get(key)
-    if cached is not None and all(Path(p).stat().st_mtime_ns <= path.stat().st_mtime_ns or
-                                  Path(p).exists() for p in cached.sources):
-        return cached.copy()
+    where = (os.getcwd(), str(name_or_path))
+    path = _RESOLVED.get(where) or resolve(name_or_path)
+    _RESOLVED[where] = path
+    try:
+        key = tuple(os.stat(p).st_mtime_ns for p in _SOURCES.get(path, [path]))
+    except OSError:
+        key = None
+        _RESOLVED.pop(where, None)
+        path = resolve(name_or_path)
+    cached = _CACHE.get(path)
+    if cached is not None and cached[0] == key:
+        return cached[1].copy()
     raw, sources = _load_raw(path)
     name = raw.pop("name", None) or path.stem
-    scenario = from_dict(raw, source=path, name=name, sources=sources)
-    _CACHE[key] = scenario
+    try:
+        scenario = from_dict(raw, source=path, name=name, sources=sources)
+    except ScenarioError as exc:
+        raise _blame(exc, sources) from None
+    _SOURCES[path] = sources
+    _CACHE[path] = (tuple(os.stat(p).st_mtime_ns for p in sources), scenario)
     return scenario.copy()

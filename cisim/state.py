@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from cisim import kernel as K
-from cisim.params import COLUMN, DOMAIN_FIELDS, FIELDS, N_DOMAIN_PARAMS, N_PARAMS
+from cisim.params import COLUMN, CONDITIONS, DOMAIN_FIELDS, FIELDS, N_DOMAIN_PARAMS, N_PARAMS
 from cisim.scenario import Scenario
 
 
@@ -40,6 +40,10 @@ def param_matrix(scenario: Scenario, rows: Sequence[dict] | int = 1) -> tuple[np
                 PD[r, dnames.index(parts[1]), [f.path for f in DOMAIN_FIELDS].index(parts[2])] = value
     assert P.shape[1] == N_PARAMS and PD.shape[2] == N_DOMAIN_PARAMS
     return P, PD
+
+
+_C = COLUMN
+_CONDITION_COLUMNS = [COLUMN[f"conditions.{c}"] for c in CONDITIONS]
 
 
 def _sector_counts(n: int, shares: np.ndarray) -> np.ndarray:
@@ -101,38 +105,41 @@ class World:
 
     def _init_run(self, r: int, rng: np.random.Generator, n: int, shares: np.ndarray, homes: list) -> None:
         """Draw one run's organizations from its own generator (its draws never depend on other runs)."""
-        p = dict(zip(COLUMN, self.P[r]))
+        p = self.P[r]
         D = self.cap.shape[2]
         counts = _sector_counts(n, shares)
         sector = np.repeat(np.arange(len(shares)), counts)
         choice = rng.random(n)
-        home = np.array([homes[s][int(c * len(homes[s]))] for s, c in zip(sector, choice)], dtype=np.int64)
-        sd = p["coalition.budget_spread"]
-        budget = p["coalition.budget_mean"] * rng.lognormal(-0.5 * sd * sd, sd, n) if sd > 0 else \
-            np.full(n, p["coalition.budget_mean"])
+        n_homes = np.array([len(h) for h in homes])[sector]
+        pick = (choice * n_homes).astype(np.int64)
+        home = np.array([homes[s][k] for s, k in zip(sector.tolist(), pick.tolist())], dtype=np.int64)
+        sd = p[_C["coalition.budget_spread"]]
+        mean = p[_C["coalition.budget_mean"]]
+        budget = mean * rng.lognormal(-0.5 * sd * sd, sd, n) if sd > 0 else np.full(n, mean)
         jitter = rng.uniform(0.8, 1.2, (n, D))
         trust_noise = rng.standard_normal((n, n))
-        tolerance = rng.uniform(0.0, p["behaviour.tolerance"], n)
+        tolerance = rng.uniform(0.0, p[_C["behaviour.tolerance"]], n)
 
         is_home = np.zeros((n, D))
         is_home[np.arange(n), home] = 1.0
-        cap = np.where(is_home > 0, p["coalition.home_capability"], p["coalition.other_capability"]) * jitter
+        home_cap, other_cap = p[_C["coalition.home_capability"]], p[_C["coalition.other_capability"]]
+        cap = (other_cap + (home_cap - other_cap) * is_home) * jitter
         visibility = self.PD[r, :, 2]
-        mission = (1.0 + (p["coalition.home_priority"] - 1.0) * is_home) * (0.05 + visibility) ** p["coalition.mission_tilt"]
+        tilt = (0.05 + visibility) ** p[_C["coalition.mission_tilt"]]
+        mission = (1.0 + (p[_C["coalition.home_priority"]] - 1.0) * is_home) * tilt
         mission /= mission.sum(axis=1, keepdims=True)
         same = sector[:, None] == sector[None, :]
-        trust = np.where(same, p["trust.initial_within"], p["trust.initial_across"]) + p["trust.initial_spread"] * trust_noise
-        trust = np.clip(trust, 0.0, 1.0)
+        base = np.where(same, p[_C["trust.initial_within"]], p[_C["trust.initial_across"]])
+        trust = np.clip(base + p[_C["trust.initial_spread"]] * trust_noise, 0.0, 1.0)
         np.fill_diagonal(trust, 0.0)
 
-        coalition = float(any(p[f"conditions.{c}"] > 0 for c in
-                              ("common_agenda", "shared_measurement", "mutually_reinforcing", "continuous_communication"))
-                          or p["backbone.budget_share"] > 0 or p["backbone.extra_budget"] > 0)
+        coalition = float(p[_CONDITION_COLUMNS].max() > 0 or p[_C["backbone.budget_share"]] > 0
+                          or p[_C["backbone.extra_budget"]] > 0)
         self.exists[r, :n] = 1.0
         self.member[r, :n] = coalition
         self.sector[r, :n] = sector
         self.home[r, :n] = home
-        self.own[r, :n] = budget * p["coalition.own_funds_share"]
+        self.own[r, :n] = budget * p[_C["coalition.own_funds_share"]]
         self.gweight[r, :n] = budget / budget.sum()
         self.tolerance[r, :n] = tolerance
         self.cap[r, :n] = cap
@@ -140,7 +147,7 @@ class World:
         self.alloc[r, :n] = mission
         self.trust[r, :n, :n] = trust
         self.G[r, K.ROOT] = 1.0
-        self.G[r, K.ACCESS] = p["problem.marginalized_access"]
+        self.G[r, K.ACCESS] = p[_C["problem.marginalized_access"]]
         self.G[r, K.FUND_FACTOR] = 1.0
         self.G[r, K.BB_FUNDED] = 1.0
         self.G[r, K.COALITION] = coalition

@@ -1,0 +1,103 @@
+"""Generated parts of ``docs/ODD.md``: the parameter table, written from ``cisim.params``.
+
+The table of every scalar parameter (dotted path, default, range, unit, meaning,
+source) lives in ``docs/ODD.md`` between the markers ``<!-- parameters:start -->``
+and ``<!-- parameters:end -->``.  It is never edited by hand: change
+``cisim/params.py`` and run ``uv run python -m cisim.odd`` to rewrite the block.
+``tests/test_odd.py`` fails when the block and ``parameter_table()`` differ.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from cisim.params import DOMAIN_FIELDS, FIELDS, Field
+
+ODD_PATH = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
+START = "<!-- parameters:start -->"
+END = "<!-- parameters:end -->"
+HEADER = ("parameter", "default", "range", "unit", "meaning", "source")
+
+
+def fmt(x: float, integer: bool = False) -> str:
+    """A number as people write it: ``30``, ``0.035``, ``20000``, ``1e8``."""
+    if integer:
+        return str(int(x))
+    if x == int(x) and abs(x) < 1e6:
+        return str(int(x))
+    return f"{x:g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _row(path: str, f: Field) -> str:
+    cells = (
+        f"`{path}`",
+        fmt(f.default, f.integer),
+        f"{fmt(f.lo, f.integer)} to {fmt(f.hi, f.integer)}",
+        f.unit,
+        f.doc,
+        f.source,
+    )
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def _table(rows: Iterable[str]) -> list[str]:
+    return ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER), *rows]
+
+
+def parameter_table() -> str:
+    """Markdown tables of every scalar parameter (``FIELDS``) and every per-domain one (``DOMAIN_FIELDS``).
+
+    "assumed" in the source column means no source gives the number; a named source
+    with "value assumed" grounds the mechanism but not the number.
+    """
+    lines = [
+        f"Scalar parameters ({len(FIELDS)}), addressed by dotted path in a scenario file "
+        "(`[section]` table, `key = value`) or in a sweep:",
+        "",
+        *_table(_row(f.path, f) for f in FIELDS),
+        "",
+        f"Per-domain parameters ({len(DOMAIN_FIELDS)}), one set per `[domains.<name>]` table; "
+        "the default applies when a domain leaves the key out:",
+        "",
+        *_table(_row(f"domains.<name>.{f.path}", f) for f in DOMAIN_FIELDS),
+    ]
+    return "\n".join(lines)
+
+
+def generated_block(text: str) -> str:
+    """The text between the parameter markers of ``text`` (without the markers), stripped."""
+    if text.count(START) != 1 or text.count(END) != 1 or text.index(START) > text.index(END):
+        raise ValueError(f"expected one {START} followed by one {END}")
+    return text.split(START, 1)[1].split(END, 1)[0].strip()
+
+
+def rewrite(text: str) -> str:
+    """``text`` with the block between the markers replaced by the current table."""
+    generated_block(text)  # check the markers are there
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{parameter_table()}\n{END}{tail}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite the parameter table in ``docs/ODD.md`` (or the file given as the only argument)."""
+    args = sys.argv[1:] if argv is None else argv
+    path = Path(args[0]) if args else ODD_PATH
+    old = path.read_text(encoding="utf-8")
+    new = rewrite(old)
+    if new != old:
+        path.write_text(new, encoding="utf-8")
+        print(f"{path}: parameter table rewritten ({len(FIELDS)} + {len(DOMAIN_FIELDS)} parameters)")
+    else:
+        print(f"{path}: parameter table already up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
