@@ -119,7 +119,8 @@ def backbone_functions(P, G, r, strength):
 
 
 @njit(cache=True, error_model="numpy")
-def pairs(P, r, exists, member, sector, trust, cap, fail, freq, convening, update, mean_trust, degree, stats):
+def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, update, mean_trust, degree, trusted_w,
+          stats):
     """One pass over pairs of organizations: the trust update, then what trust gives.
 
     Trust: meetings build it slowly (slower across sectors); it decays without
@@ -129,7 +130,6 @@ def pairs(P, r, exists, member, sector, trust, cap, fail, freq, convening, updat
     reported as outputs.  ``update`` is False at month 0 (status quo only).
     """
     n = member.shape[1]
-    D = cap.shape[2]
     growth = min(1.0, P[r, T_GROWTH] * freq * convening)
     cross = P[r, T_CROSS]
     decay_met = P[r, T_DECAY] * max(0.0, 1.0 - freq)
@@ -167,15 +167,18 @@ def pairs(P, r, exists, member, sector, trust, cap, fail, freq, convening, updat
                 t = min(1.0, max(0.0, t))
                 trust[r, i, j] = t
             trusted = t > threshold
+            trusted_w[i, j] = 0.0
             if mi and mj:
                 s += t
                 if trusted:
                     k += 1.0
+                    trusted_w[i, j] = 1.0
                     if spill > 0 and not same:
-                        for d in range(D):
-                            lift = cap[r, j, d] - cap[r, i, d]
-                            if lift > 0:
-                                cap[r, i, d] += spill * lift
+                        # cross-pollination: learn the partner's specialty
+                        d = home[r, j]
+                        lift = cap[r, j, d] - cap[r, i, d]
+                        if lift > 0:
+                            cap[r, i, d] += spill * lift
             if exists[r, i] > 0:
                 if same:
                     within += t
@@ -185,6 +188,7 @@ def pairs(P, r, exists, member, sector, trust, cap, fail, freq, convening, updat
                     n_across += 1.0
                 if trusted:
                     dense += 1.0
+        trusted_w[i, i] = 0.0
         mean_trust[i] = s / max(1.0, n_members - 1.0) if mi else 0.0
         degree[i] = k
     stats[0] = within / n_within if n_within > 0 else 0.0
@@ -196,7 +200,7 @@ def pairs(P, r, exists, member, sector, trust, cap, fail, freq, convening, updat
 
 
 @njit(cache=True, error_model="numpy")
-def step(t, P, PD, exists, member, sector, own, gweight, tolerance, align, discontent,
+def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
          cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start):
     """Advance every run one month (``start`` only measures the status quo at month 0).
 
@@ -208,7 +212,7 @@ def step(t, P, PD, exists, member, sector, own, gweight, tolerance, align, disco
     need = np.zeros(D)
     agenda = np.zeros(D)
     score = np.zeros(D)
-    partner = np.zeros(D)
+    trusted_w = np.zeros((N, N))
     A = np.zeros(D)
     U = np.zeros(D)
     budget = np.zeros(N)
@@ -271,7 +275,8 @@ def step(t, P, PD, exists, member, sector, own, gweight, tolerance, align, disco
             n_members += member[r, i]
 
         # -- trust, trusted ties and cross-pollination, in one pass over pairs
-        pairs(P, r, exists, member, sector, trust, cap, fail, freq, convening, not start, mean_trust, degree, tstats)
+        pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, not start, mean_trust, degree,
+              trusted_w, tstats)
         threshold = P[r, T_THRESHOLD]
         for i in range(N):
             q[i] = e_reinforce * member[r, i] * min(1.0, degree[i] / P[r, COORD_TIES])
@@ -290,26 +295,20 @@ def step(t, P, PD, exists, member, sector, own, gweight, tolerance, align, disco
             sigma = P[r, NOISE]
             advantage = P[r, ADVANTAGE]
             gap_response = P[r, GAP_RESPONSE]
+            # what each member's trusted partners served last month, per domain
+            partner = trusted_w @ served[r]
             for i in range(N):
                 if exists[r, i] == 0:
                     continue
                 total = 0.0
                 m = member[r, i]
                 a = align[r, i]
-                if m > 0:
-                    # what trusted partners served last month, per domain
-                    for d in range(D):
-                        partner[d] = 0.0
-                    for j in range(N):
-                        if j != i and member[r, j] > 0 and trust[r, i, j] > threshold:
-                            for d in range(D):
-                                partner[d] += served[r, j, d]
                 for d in range(D):
                     desire = (1 - a) * mission[r, i, d] + a * agenda[d]
                     if m > 0:
                         seen = cov[r, d] + sigma * (1 - e_measure) * noise[r, i, d]
                         gap = max(0.0, 1.0 - seen)
-                        uncovered = max(0.0, 1.0 - partner[d] / need[d])
+                        uncovered = max(0.0, 1.0 - partner[i, d] / need[d])
                         # specialize only as far as trusted partners cover the rest
                         if q[i] > 0:
                             desire *= cap[r, i, d] ** (advantage * q[i])

@@ -28,7 +28,7 @@ ALIASES = {
 
 
 def _output_row(model: CoalitionModel) -> np.ndarray:
-    return np.concatenate((model.world.out[0], model.world.out_cov[0]))
+    return model.world.record[0].copy()
 
 
 class CoalitionModel(mesa.Model):

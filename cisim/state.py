@@ -88,8 +88,10 @@ class World:
         self.trust = np.zeros((R, N, N))
         self.G = np.zeros((R, K.N_GLOBAL))
         self.cov = np.zeros((R, D))
-        self.out = np.zeros((R, K.N_OUTPUTS))
-        self.out_cov = np.zeros((R, D))
+        # this month's outputs and coverage per domain, side by side in one row per run
+        self.record = np.zeros((R, K.N_OUTPUTS + D))
+        self.out = self.record[:, : K.N_OUTPUTS]
+        self.out_cov = self.record[:, K.N_OUTPUTS:]
         self._noise = np.zeros((R, self.block, N, D))
         self._fail = np.ones((R, self.block, N))
 
@@ -162,7 +164,7 @@ class World:
 
     def _kernel(self, start: bool = False) -> None:
         k = (self.month - 1) % self.block
-        K.step(self.month, self.P, self.PD, self.exists, self.member, self.sector, self.own, self.gweight,
+        K.step(self.month, self.P, self.PD, self.exists, self.member, self.sector, self.home, self.own, self.gweight,
                self.tolerance, self.align, self.discontent, self.cap, self.mission, self.alloc, self.served,
                self.trust, self.G, self.cov, self._noise[:, k], self._fail[:, k], self.out, self.out_cov, start)
 

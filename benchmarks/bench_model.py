@@ -1,0 +1,75 @@
+"""Runs per second of the Mesa model, one run at a time (``collective``, 40 organizations, 60 months).
+
+Every step records the per-step outputs in the model's DataCollector.  Reports the
+median of several repetitions and a profile's split between the compiled kernel
+(the model's array work) and Python/Mesa overhead.
+
+    uv run python benchmarks/bench_model.py [--runs 200] [--repeats 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import platform
+import pstats
+import statistics
+import time
+
+from cisim.model import CoalitionModel
+
+
+def one_batch(runs: int, seed0: int) -> float:
+    start = time.perf_counter()
+    for seed in range(seed0, seed0 + runs):
+        model = CoalitionModel("collective", rng=seed, size=40)
+        while model.running:
+            model.step()
+    return time.perf_counter() - start
+
+
+def profile_split(runs: int) -> dict[str, float]:
+    prof = cProfile.Profile()
+    prof.enable()
+    one_batch(runs, 10_000)
+    prof.disable()
+    stats = pstats.Stats(prof)
+    total = sum(v[2] for v in stats.stats.values())  # all tottime
+    kernel = sum(v[2] for k, v in stats.stats.items() if k[2] in ("_kernel",) and k[0].endswith("state.py"))
+    init = sum(v[3] for k, v in stats.stats.items() if k[2] == "__init__" and k[0].endswith("cisim/model.py"))
+    return {"kernel_share": kernel / total, "model_init_share": init / total,
+            "python_mesa_share": 1 - kernel / total}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    one_batch(5, 0)  # compile / load the kernel cache
+    times = [one_batch(args.runs, 1000 * (k + 1)) for k in range(args.repeats)]
+    med = statistics.median(times)
+    result = {
+        "runs_per_second_median": args.runs / med,
+        "runs_per_second_best": args.runs / min(times),
+        "ms_per_run_median": 1000 * med / args.runs,
+        "runs": args.runs, "repeats": args.repeats, "cores_used": 1,
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        **profile_split(args.runs // 2),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"collective, 40 organizations, 60 months, per-step outputs recorded, one core:")
+    print(f"  {result['runs_per_second_median']:.0f} runs/s median of {args.repeats} x {args.runs} runs "
+          f"(best {result['runs_per_second_best']:.0f}); {result['ms_per_run_median']:.2f} ms per run")
+    print(f"  profile: compiled kernel {100 * result['kernel_share']:.0f}% of the time, "
+          f"Python/Mesa overhead {100 * result['python_mesa_share']:.0f}% "
+          f"(model construction {100 * result['model_init_share']:.0f}%)")
+
+
+if __name__ == "__main__":
+    main()
