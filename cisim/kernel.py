@@ -120,7 +120,7 @@ def backbone_functions(P, G, r, strength):
 
 @njit(cache=True, error_model="numpy")
 def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, update, mean_trust, degree, trusted_w,
-          stats):
+          keep, stats):
     """One pass over pairs of organizations: the trust update, then what trust gives.
 
     Trust: meetings build it slowly (slower across sectors); it decays without
@@ -138,65 +138,61 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
     fail_rate = P[r, T_FAIL]
     threshold = P[r, T_THRESHOLD]
     n_members = 0.0
-    for i in range(n):
-        n_members += member[r, i]
-    spill = P[r, SPILLOVER] / max(1.0, n_members) if update else 0.0
+    n_exist = 0.0
+    # keep: trust kept towards each organization this month, less if it failed to deliver
+    for j in range(n):
+        n_members += member[r, j]
+        n_exist += exists[r, j]
+        keep[j] = 1.0 - betrayal if (member[r, j] > 0 and fail[r, j] < fail_rate) else 1.0
     within = 0.0
     n_within = 0.0
     across = 0.0
     n_across = 0.0
     dense = 0.0
+    # branch-free inner loop, so that it compiles to vector instructions
     for i in range(n):
+        mi = member[r, i]
+        ei = exists[r, i]
+        si = sector[r, i]
         s = 0.0
         k = 0.0
-        mi = member[r, i] > 0
         for j in range(n):
-            if i == j or exists[r, j] == 0:
-                continue
-            mj = member[r, j] > 0
-            same = sector[r, i] == sector[r, j]
+            ej = ei * exists[r, j] * (1.0 if j != i else 0.0)
+            mm = mi * member[r, j] * ej
+            same = 1.0 if sector[r, j] == si else 0.0
             t = trust[r, i, j]
             if update:
-                if mi and mj:
-                    g = growth if same else growth * cross
-                    t = t + g * (1.0 - t) - decay_met * t
-                else:
-                    t = t - decay_alone * t
-                if mj and fail[r, j] < fail_rate:
-                    t = t * (1.0 - betrayal)
+                g = growth * (cross + (1.0 - cross) * same)
+                decay = decay_alone + mm * (decay_met - decay_alone)
+                t = (t + mm * g * (1.0 - t) - decay * t) * keep[j]
                 t = min(1.0, max(0.0, t))
                 trust[r, i, j] = t
-            trusted = t > threshold
-            trusted_w[i, j] = 0.0
-            if mi and mj:
-                s += t
-                if trusted:
-                    k += 1.0
-                    trusted_w[i, j] = 1.0
-                    if spill > 0 and not same:
-                        # cross-pollination: learn the partner's specialty
-                        d = home[r, j]
-                        lift = cap[r, j, d] - cap[r, i, d]
-                        if lift > 0:
-                            cap[r, i, d] += spill * lift
-            if exists[r, i] > 0:
-                if same:
-                    within += t
-                    n_within += 1.0
-                else:
-                    across += t
-                    n_across += 1.0
-                if trusted:
-                    dense += 1.0
-        trusted_w[i, i] = 0.0
-        mean_trust[i] = s / max(1.0, n_members - 1.0) if mi else 0.0
+            trusted = 1.0 if t > threshold else 0.0
+            w = mm * trusted
+            trusted_w[i, j] = w
+            s += mm * t
+            k += w
+            within += ej * same * t
+            n_within += ej * same
+            across += ej * (1.0 - same) * t
+            n_across += ej * (1.0 - same)
+            dense += ej * trusted
+        mean_trust[i] = s / max(1.0, n_members - 1.0)
         degree[i] = k
     stats[0] = within / n_within if n_within > 0 else 0.0
     stats[1] = across / n_across if n_across > 0 else 0.0
-    n_exist = 0.0
-    for i in range(n):
-        n_exist += exists[r, i]
     stats[2] = dense / (n_exist * (n_exist - 1.0)) if n_exist > 1 else 0.0
+
+    # cross-pollination: over trusted cross-sector ties, learn the partner's specialty
+    spill = P[r, SPILLOVER] / max(1.0, n_members)
+    if update and spill > 0:
+        for i in range(n):
+            for j in range(n):
+                if trusted_w[i, j] > 0 and sector[r, i] != sector[r, j]:
+                    d = home[r, j]
+                    lift = cap[r, j, d] - cap[r, i, d]
+                    if lift > 0:
+                        cap[r, i, d] += spill * lift
 
 
 @njit(cache=True, error_model="numpy")
@@ -208,20 +204,26 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
     fail: (runs, orgs) uniforms for this month's delivery failures.
     """
     R, N, D = cap.shape
-    strength = np.zeros(6)
-    need = np.zeros(D)
-    agenda = np.zeros(D)
-    score = np.zeros(D)
-    trusted_w = np.zeros((N, N))
-    A = np.zeros(D)
-    U = np.zeros(D)
-    budget = np.zeros(N)
-    service = np.zeros(N)
-    meet = np.zeros(N)
-    mean_trust = np.zeros(N)
-    degree = np.zeros(N)
-    q = np.zeros(N)
-    tstats = np.zeros(3)
+    # scratch space, carved from one buffer (allocating 14 small arrays costs more than the month's arithmetic)
+    work = np.empty(9 + 5 * D + 6 * N + N * N + N)
+    strength = work[0:6]
+    tstats = work[6:9]
+    o = 9
+    need = work[o:o + D]
+    agenda = work[o + D:o + 2 * D]
+    score = work[o + 2 * D:o + 3 * D]
+    A = work[o + 3 * D:o + 4 * D]
+    U = work[o + 4 * D:o + 5 * D]
+    o += 5 * D
+    budget = work[o:o + N]
+    service = work[o + N:o + 2 * N]
+    meet = work[o + 2 * N:o + 3 * N]
+    mean_trust = work[o + 3 * N:o + 4 * N]
+    degree = work[o + 4 * N:o + 5 * N]
+    q = work[o + 5 * N:o + 6 * N]
+    o += 6 * N
+    trusted_w = work[o:o + N * N].reshape((N, N))
+    keep = work[o + N * N:o + N * N + N]
     for r in range(R):
         coalition = G[r, COALITION] if not start else 0.0
         # -- backbone and the effective strength of each condition
@@ -276,7 +278,7 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
 
         # -- trust, trusted ties and cross-pollination, in one pass over pairs
         pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, not start, mean_trust, degree,
-              trusted_w, tstats)
+              trusted_w, keep, tstats)
         threshold = P[r, T_THRESHOLD]
         for i in range(N):
             q[i] = e_reinforce * member[r, i] * min(1.0, degree[i] / P[r, COORD_TIES])
@@ -291,7 +293,7 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
 
         # -- allocation: own mission, common agenda, seen gaps, trusted partners' cover
         if not start:
-            keep = P[r, INERTIA]
+            inertia = P[r, INERTIA]
             sigma = P[r, NOISE]
             advantage = P[r, ADVANTAGE]
             gap_response = P[r, GAP_RESPONSE]
@@ -317,7 +319,7 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
                     score[d] = desire
                     total += desire
                 for d in range(D):
-                    alloc[r, i, d] = keep * alloc[r, i, d] + (1 - keep) * score[d] / total
+                    alloc[r, i, d] = inertia * alloc[r, i, d] + (1 - inertia) * score[d] / total
 
         # -- coverage: coordinated services partition the need, the rest overlap by chance
         waste = 0.0

@@ -92,8 +92,9 @@ class World:
         self.record = np.zeros((R, K.N_OUTPUTS + D))
         self.out = self.record[:, : K.N_OUTPUTS]
         self.out_cov = self.record[:, K.N_OUTPUTS:]
-        self._noise = np.zeros((R, self.block, N, D))
-        self._fail = np.ones((R, self.block, N))
+        # monthly random numbers, drawn a block of months at a time (single precision is plenty for noise)
+        self._noise = np.zeros((R, self.block, N, D), dtype=np.float32)
+        self._fail = np.ones((R, self.block, N), dtype=np.float32)
 
         sector_names = scenario.sector_names
         shares = np.array([scenario.sectors[s]["share"] for s in sector_names])
@@ -159,8 +160,8 @@ class World:
         D = self.cap.shape[2]
         for r, rng in enumerate(self.rngs):
             n = self.sizes[r]
-            self._noise[r, :, :n] = rng.standard_normal((self.block, n, D))
-            self._fail[r, :, :n] = rng.random((self.block, n))
+            self._noise[r, :, :n] = rng.standard_normal((self.block, n, D), dtype=np.float32)
+            self._fail[r, :, :n] = rng.random((self.block, n), dtype=np.float32)
 
     def _kernel(self, start: bool = False) -> None:
         k = (self.month - 1) % self.block
