@@ -63,7 +63,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"collective, 40 organizations, 60 months, per-step outputs recorded, one core:")
+    print("collective, 40 organizations, 60 months, per-step outputs recorded, one core:")
     print(f"  {result['runs_per_second_median']:.0f} runs/s median of {args.repeats} x {args.runs} runs "
           f"(best {result['runs_per_second_best']:.0f}); {result['ms_per_run_median']:.2f} ms per run")
     print(f"  profile: compiled kernel {100 * result['kernel_share']:.0f}% of the time, "

@@ -205,7 +205,7 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
     """
     R, N, D = cap.shape
     # scratch space, carved from one buffer (allocating 14 small arrays costs more than the month's arithmetic)
-    work = np.empty(9 + 5 * D + 6 * N + N * N + N)
+    work = np.empty(9 + 6 * D + 6 * N + N * N + N)
     strength = work[0:6]
     tstats = work[6:9]
     o = 9
@@ -214,7 +214,8 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
     score = work[o + 2 * D:o + 3 * D]
     A = work[o + 3 * D:o + 4 * D]
     U = work[o + 4 * D:o + 5 * D]
-    o += 5 * D
+    spend = work[o + 5 * D:o + 6 * D]
+    o += 6 * D
     budget = work[o:o + N]
     service = work[o + N:o + 2 * N]
     meet = work[o + 2 * N:o + 3 * N]
@@ -279,7 +280,6 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
         # -- trust, trusted ties and cross-pollination, in one pass over pairs
         pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, not start, mean_trust, degree,
               trusted_w, keep, tstats)
-        threshold = P[r, T_THRESHOLD]
         for i in range(N):
             q[i] = e_reinforce * member[r, i] * min(1.0, degree[i] / P[r, COORD_TIES])
 
@@ -329,9 +329,13 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
         for d in range(D):
             A[d] = 0.0
             U[d] = 0.0
+        for d in range(D):
+            spend[d] = PD[r, d, EXTRA]
         for i in range(N):
             for d in range(D):
-                s = service[i] * alloc[r, i, d] * cap[r, i, d] / PD[r, d, UNIT_COST] / need[d]
+                money = service[i] * alloc[r, i, d]
+                spend[d] += money
+                s = money * cap[r, i, d] / PD[r, d, UNIT_COST] / need[d]
                 served[r, i, d] = s * need[d]
                 A[d] += q[i] * s
                 U[d] += (1 - q[i]) * s
@@ -343,7 +347,10 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
             c = a_part + (1 - a_part) * (1 - math.exp(-U[d]))
             cov[r, d] = c
             out_cov[r, d] = c
-            waste += (A[d] + U[d] - c) * need[d] * PD[r, d, UNIT_COST]
+            # money spent on services that reached people already served (or beyond the need)
+            reach = A[d] + U[d]
+            if reach > 0:
+                waste += spend[d] * (reach - c) / reach
             if c < P[r, FLOOR]:
                 below += 1.0
             min_cov = min(min_cov, c)
@@ -397,7 +404,8 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
         influence = coalition * aligned ** P[r, ADV_EXP] * policy
         if not start and influence > P[r, ADV_THRESHOLD]:
             push = (influence - P[r, ADV_THRESHOLD]) / (1 - P[r, ADV_THRESHOLD])
-            G[r, ROOT] = root - P[r, ROOT_DECLINE] * push * (root - P[r, ROOT_FLOOR]) if root > P[r, ROOT_FLOOR] else root
+            if root > P[r, ROOT_FLOOR]:
+                G[r, ROOT] = root - P[r, ROOT_DECLINE] * push * (root - P[r, ROOT_FLOOR])
 
         if not start:
             # -- community voice raises the marginalized group's access

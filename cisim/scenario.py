@@ -203,7 +203,8 @@ class Scenario:
             elif path == "months":
                 _check_type(self.source, "months", value, int)
                 if not 1 <= value <= 600:
-                    raise ScenarioError(self.source, "months", f"expected a whole number of months from 1 to 600, got {value!r}")
+                    raise ScenarioError(self.source, "months",
+                                        f"expected a whole number of months from 1 to 600, got {value!r}")
                 new.months = int(value)
             elif path.startswith("domains.") and len(path.split(".")) == 3 and path.split(".")[2] in DOMAIN_BY_KEY:
                 _, dname, key = path.split(".")
@@ -351,7 +352,8 @@ def from_dict(raw: dict, source: str | Path = "<memory>", name: str | None = Non
         if e["kind"] == "funding_shock" and not value >= 0:
             raise ScenarioError(file, prefix + ".value", f"expected a budget factor of 0 or more, got {value!r}")
         if e["kind"] == "partner_leaves" and not (value >= 1 and value == int(value)):
-            raise ScenarioError(file, prefix + ".value", f"expected a whole number of members of 1 or more, got {value!r}")
+            raise ScenarioError(file, prefix + ".value",
+                                f"expected a whole number of members of 1 or more, got {value!r}")
         events.append(Event(int(e["month"]), e["kind"], value))
 
     return Scenario(
