@@ -137,48 +137,71 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
     betrayal = P[r, T_BETRAYAL]
     fail_rate = P[r, T_FAIL]
     threshold = P[r, T_THRESHOLD]
+    m = member[r]
+    e = exists[r]
+    sec = sector[r]
     n_members = 0.0
     n_exist = 0.0
     # keep: trust kept towards each organization this month, less if it failed to deliver
     for j in range(n):
-        n_members += member[r, j]
-        n_exist += exists[r, j]
-        keep[j] = 1.0 - betrayal if (member[r, j] > 0 and fail[r, j] < fail_rate) else 1.0
+        n_members += m[j]
+        n_exist += e[j]
+        keep[j] = 1.0 - betrayal if (m[j] > 0 and fail[r, j] < fail_rate) else 1.0
     within = 0.0
     n_within = 0.0
     across = 0.0
     n_across = 0.0
     dense = 0.0
-    # branch-free inner loop, so that it compiles to vector instructions
+    # branch-free inner loops, so that they compile to vector instructions
     for i in range(n):
-        mi = member[r, i]
-        ei = exists[r, i]
-        si = sector[r, i]
+        row = trust[r, i]
+        ties = trusted_w[i]
+        mi = m[i]
+        ei = e[i]
+        si = sec[i]
+        if update:
+            g_same = mi * growth
+            g_cross = mi * growth * cross
+            for j in range(n):
+                mm = mi * m[j]
+                g = m[j] * (g_cross + (g_same - g_cross) * (1.0 if sec[j] == si else 0.0))
+                decay = decay_alone + mm * (decay_met - decay_alone)
+                t = row[j]
+                t = (t + g * (1.0 - t) - decay * t) * keep[j]
+                row[j] = min(1.0, max(0.0, t))
+            row[i] = 0.0
         s = 0.0
         k = 0.0
+        w_sum = 0.0
+        w_n = 0.0
+        a_sum = 0.0
+        a_n = 0.0
+        d_n = 0.0
         for j in range(n):
-            ej = ei * exists[r, j] * (1.0 if j != i else 0.0)
-            mm = mi * member[r, j] * ej
-            same = 1.0 if sector[r, j] == si else 0.0
-            t = trust[r, i, j]
-            if update:
-                g = growth * (cross + (1.0 - cross) * same)
-                decay = decay_alone + mm * (decay_met - decay_alone)
-                t = (t + mm * g * (1.0 - t) - decay * t) * keep[j]
-                t = min(1.0, max(0.0, t))
-                trust[r, i, j] = t
+            t = row[j]
+            ej = ei * e[j]
+            mm = mi * m[j]
+            same = 1.0 if sec[j] == si else 0.0
             trusted = 1.0 if t > threshold else 0.0
             w = mm * trusted
-            trusted_w[i, j] = w
+            ties[j] = w
             s += mm * t
             k += w
-            within += ej * same * t
-            n_within += ej * same
-            across += ej * (1.0 - same) * t
-            n_across += ej * (1.0 - same)
-            dense += ej * trusted
+            w_sum += ej * same * t
+            w_n += ej * same
+            a_sum += ej * (1.0 - same) * t
+            a_n += ej * (1.0 - same)
+            d_n += ej * trusted
+        # oneself: trust 0, no tie, not a pair
+        ties[i] = 0.0
+        w_n -= ei
         mean_trust[i] = s / max(1.0, n_members - 1.0)
         degree[i] = k
+        within += w_sum
+        n_within += w_n
+        across += a_sum
+        n_across += a_n
+        dense += d_n
     stats[0] = within / n_within if n_within > 0 else 0.0
     stats[1] = across / n_across if n_across > 0 else 0.0
     stats[2] = dense / (n_exist * (n_exist - 1.0)) if n_exist > 1 else 0.0

@@ -98,8 +98,8 @@ class World:
 
         sector_names = scenario.sector_names
         shares = np.array([scenario.sectors[s]["share"] for s in sector_names])
-        homes = [[scenario.domain_names.index(h) for h in scenario.sectors[s]["home_domains"]]
-                 for s in sector_names]
+        index = {d: k for k, d in enumerate(scenario.domains)}
+        homes = [[index[h] for h in scenario.sectors[s]["home_domains"]] for s in sector_names]
         for r, rng in enumerate(self.rngs):
             self._init_run(r, rng, sizes[r], shares, homes)
         self._draw_block()
