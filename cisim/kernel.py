@@ -99,9 +99,9 @@ def backbone_functions(P, G, r, strength):
     """
     funder = P[r, FUNDER] * G[r, FUND_FACTOR]
     income = (funder * P[r, BB_SHARE] + P[r, BB_EXTRA]) * G[r, BB_FUNDED]
-    # staff follow the budget (and spend down any reserve) over the hiring time
-    target = income + G[r, BB_RESERVE] / P[r, BB_HIRING]
-    cap = G[r, BB_CAP] + (target - G[r, BB_CAP]) / P[r, BB_HIRING]
+    # staff follow the budget over the hiring time; money not yet spent on staff is
+    # held, and pays for winding down if the funding stops
+    cap = G[r, BB_CAP] + (income - G[r, BB_CAP]) / P[r, BB_HIRING]
     available = income + G[r, BB_RESERVE]
     spend = min(max(cap, 0.0), available)
     G[r, BB_CAP] = spend

@@ -36,6 +36,23 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
+def source_revision() -> dict[str, Any] | None:
+    """The git commit of the cisim source tree and whether it has uncommitted changes (None outside git)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                timeout=5, check=True).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                capture_output=True, text=True, timeout=5, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "uncommitted_changes": bool(status.strip())}
+
+
 def command_line(argv: Sequence[str] | None = None, prog: str = "cisim") -> str:
     """The command as typed: ``prog`` plus ``argv`` (default: this process's arguments)."""
     if argv is None:
@@ -80,6 +97,7 @@ def build(scenarios: Sequence, seeds: Sequence[int] | dict[str, Sequence[int]], 
         "command": command if command is not None else command_line(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": package_versions(),
+        "source_revision": source_revision(),
     }
     record.update(extra)
     return record
@@ -107,6 +125,12 @@ def dumps(obj: Any, indent: int | None = 2) -> str:
     return json.dumps(jsonable(obj), indent=indent, allow_nan=False)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it to ``path``, on error remove it.
@@ -120,6 +144,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes files private; give them the usual mode
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -59,7 +59,7 @@ FIELDS: tuple[Field, ...] = (
     # --- backbone
     _F("backbone.budget_share", 0.08, 0, 0.9, "share", "Share of the funder budget given to the backbone."),
     _F("backbone.extra_budget", 0.0, 0, 1e9, "$/month", "Backbone money on top of the funder's grants."),
-    _F("backbone.half_saturation", 4000.0, 1, 1e9, "$/month", "Money on one function at which it reaches half strength.",
+    _F("backbone.half_saturation", 3000.0, 1, 1e9, "$/month", "Money on one function at which it reaches half strength.",
        "Turner et al. 2012 (functions); value assumed"),
     _F("backbone.hill", 2.5, 1, 8, "exponent", "Steepness of function strength in money: the minimum viable level.",
        "Bitterman and Koliba 2020 (bottleneck); value assumed"),
@@ -105,7 +105,7 @@ FIELDS: tuple[Field, ...] = (
     _F("policy.advocacy_threshold", 0.2, 0, 1, "influence", "Influence needed to move policy."),
     _F("policy.root_cause_decline", 0.03, 0, 1, "per month", "Fall of root causes per unit of influence over threshold."),
     _F("policy.root_cause_floor", 0.6, 0, 1, "level", "Lowest level policy can bring root causes to."),
-    _F("policy.fundraising_rate", 2.0, 0, 100, "per unit outcome", "Extra monthly funds, as a share of the funder budget, per unit of "
+    _F("policy.fundraising_rate", 0.3, 0, 100, "per unit outcome", "Extra monthly funds, as a share of the funder budget, per unit of "
        "visible outcome gain (0..1)."),
 )
 

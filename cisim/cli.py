@@ -1,0 +1,426 @@
+"""The ``cisim`` command: run and compare scenarios, list and validate scenario files.
+
+    cisim compare isolated collective          # the main job: figure, tables, metadata
+    cisim run collective --replicates 10       # one scenario
+    cisim scenarios                            # what is bundled
+    cisim validate my-scenario.toml            # check a file
+
+A bad scenario file, key or ``--set`` prints one line ``cisim: error: ...`` and
+exits with status 2.  Outputs are written to temporary names and renamed, so an
+interrupted run never leaves half-written files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cisim.scenario import Scenario, ScenarioError, bundled_names, load
+
+DEFAULT_OUT = "cisim-output"
+_INT = re.compile(r"[+-]?\d+")
+
+
+# ---------------------------------------------------------------- --set
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: a whole number, a number, or else the text itself."""
+    text = text.strip()
+    if _INT.fullmatch(text):
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
+    """``["path=value", ...]`` as a dict of changes."""
+    changes: dict[str, Any] = {}
+    for item in items or []:
+        path, eq, text = item.partition("=")
+        path = path.strip()
+        if not eq or not path or not text.strip():
+            raise ScenarioError("--set", None, f"expected path=value (for example conditions.common_agenda=0.5), "
+                                f"got {item!r}; put --set after the scenario names")
+        changes[path] = parse_value(text)
+    return changes
+
+
+def _message(exc: ScenarioError) -> str:
+    """The part of a ScenarioError's text after its file and key."""
+    text = str(exc)
+    prefix = f"{exc.file}: " + (f"key '{exc.key}': " if exc.key else "")
+    return text[len(prefix):] if text.startswith(prefix) else text
+
+
+def apply_sets(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
+    """``scenario`` with the changes, each validated; errors name the ``--set`` item and key."""
+    for path, value in changes.items():
+        try:
+            scenario.replace({path: value})
+        except ScenarioError as exc:
+            raise ScenarioError(f"--set {path}={value} (scenario {scenario.name}, {scenario.source})", exc.key,
+                                _message(exc)) from None
+    return scenario.replace(changes) if changes else scenario
+
+
+def load_all(names: Sequence[str], changes: dict[str, Any]) -> list[Scenario]:
+    """Load every scenario and check every change in each, before anything runs."""
+    loaded = [load(n) for n in names]
+    for s in loaded:
+        apply_sets(s, changes)
+    return loaded
+
+
+# ---------------------------------------------------------------- formatting
+
+def _pct(x: float, digits: int = 1) -> str:
+    return "n/a" if x != x else f"{100 * x:.{digits}f}%"
+
+
+def _ci_pct(d: dict[str, float]) -> str:
+    if d["ci_low"] != d["ci_low"]:
+        return _pct(d["mean"])
+    return f"{_pct(d['mean'])} [{100 * d['ci_low']:.1f}, {100 * d['ci_high']:.1f}]"
+
+
+def _ci_points(d: dict[str, float]) -> str:
+    if d["mean"] != d["mean"]:
+        return "n/a"
+    text = f"{100 * d['mean']:+.1f} pts"
+    if d["ci_low"] == d["ci_low"]:
+        text += f" [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]"
+    return text
+
+
+def _money(x: float) -> str:
+    if x != x:
+        return "n/a"
+    if abs(x) >= 1e6:
+        return f"${x / 1e6:,.2f}M"
+    if abs(x) >= 1e3:
+        return f"${x / 1e3:,.0f}k"
+    return f"${x:,.0f}"
+
+
+def _number(x: float, digits: int = 1) -> str:
+    return "n/a" if x != x else f"{x:,.{digits}f}"
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
+    right = right or set()
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def _month_name(months: int) -> str:
+    return f"month {months}" + (f" (year {months // 12})" if months % 12 == 0 else "")
+
+
+def _seed_text(seeds) -> str:
+    seeds = [int(s) for s in seeds]
+    if len(seeds) > 1 and seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{seeds[0]} to {seeds[-1]}"
+    return ", ".join(map(str, seeds))
+
+
+def _slug(names: Sequence[str]) -> str:
+    slug = "-".join(re.sub(r"[^A-Za-z0-9_-]+", "_", n).strip("_") or "scenario" for n in names)
+    return slug[:100]
+
+
+def _outcome_heading(s: Scenario) -> str:
+    unit = s.outcome_unit
+    unit = f"% of {unit[9:]}" if unit.startswith("share of ") else unit
+    return f"{s.outcome_label} ({unit})"
+
+
+def _print_files(files: dict[str, Path]) -> None:
+    print("\nWrote:")
+    for path in files.values():
+        print(f"  {path}")
+
+
+# ---------------------------------------------------------------- commands
+
+def cmd_compare(args: argparse.Namespace, command: str) -> int:
+    from cisim import metadata as meta
+    from cisim.compare import compare
+    from cisim.plots import compare_figure
+
+    changes = parse_sets(args.set)
+    loaded = load_all(args.scenarios, changes)
+    result = compare(loaded, replicates=args.replicates, seed=args.seed, changes=changes, progress=True,
+                     command=command)
+
+    out = Path(args.out)
+    stem = out / f"compare-{_slug(result.names)}"
+    files: dict[str, Path] = {}
+    png, svg = compare_figure(result, stem)
+    files["figure_png"], files["figure_svg"] = png, svg
+    for key, df in (("summary", result.summary), ("monthly", result.monthly), ("comparison", result.comparison)):
+        csv, parquet = meta.write_table(df, f"{stem}-{key}")
+        files[f"{key}_csv"], files[f"{key}_parquet"] = csv, parquet
+    files["metadata"] = Path(f"{stem}-metadata.json")
+    record = dict(result.metadata)
+    record["files"] = {k: str(v) for k, v in files.items()}
+    meta.write_json(files["metadata"], record)
+
+    if args.json:
+        digest = result.to_dict()
+        digest["files"] = {k: str(v) for k, v in files.items()}
+        digest["out_dir"] = str(out)
+        print(meta.dumps(digest))
+        return 0
+
+    first = result.batches[0].scenario
+    months = min(b.scenario.months for b in result.batches)
+    print(f"Outcome: {_outcome_heading(first)}")
+    print(f"{result.replicates} replicates per scenario, common seeds {_seed_text(result.seeds)}; "
+          f"mean [95% CI]\n")
+    header = ["scenario", "month 0", _month_name(months), f"difference from {result.baseline}", "crossover"]
+    rows = []
+    for k, name in enumerate(result.names):
+        final = result.stat(name, "outcome_final")
+        if result.batches[k].scenario.months != months:
+            final = {"mean": float(result.batches[k].series("outcome")[:, months].mean()),
+                     "ci_low": float("nan"), "ci_high": float("nan")}
+        row = [name, _pct(result.stat(name, "outcome_start")["mean"]), _ci_pct(final)]
+        if k == 0:
+            row += ["(baseline)", ""]
+        else:
+            cross = result.crossover[name]
+            row += [_ci_points(result.difference(name, "outcome_final")),
+                    "never" if cross is None else f"month {cross}"]
+        rows.append(row)
+    print(_table(header, rows))
+
+    print(f"\nMechanisms at {_month_name(months)}, means:")
+    header = ["scenario", "weakest domain", "domains < floor", "waste total", "members lost", "trust across",
+              "cost per point"]
+    rows = []
+    for name in result.names:
+        def m(metric, name=name):
+            return result.stat(name, metric)["mean"]
+        rows.append([name, _pct(m("min_coverage_final")), _number(m("domains_below_floor_final")),
+                     _money(m("duplication_waste_total")), _number(m("members_lost")),
+                     _number(m("trust_across_final"), 2), _money(m("cost_per_point"))])
+    print(_table(header, rows, right={1, 2, 3, 4, 5, 6}))
+    print("\n(crossover: first month from which the mean paired difference stays above 0; "
+          "cost per point: all money spent per outcome percentage point gained)")
+    _print_files(files)
+    return 0
+
+
+RUN_METRICS = ("outcome_start", "outcome_36", "outcome_60", "outcome_final", "auc", "months_to_target",
+               "min_coverage_final", "domains_below_floor_final", "equity_gap_final", "duplication_waste_total",
+               "total_spend", "cost_per_point", "active_members_final", "members_lost", "trust_across_final",
+               "root_cause_final")
+
+
+def cmd_run(args: argparse.Namespace, command: str) -> int:
+    from cisim import metadata as meta
+    from cisim.compare import mean_ci
+    from cisim.plots import run_figure
+    from cisim.runner import run_batch
+
+    changes = parse_sets(args.set)
+    (scenario,) = load_all([args.scenario], changes)
+    seeds = range(args.seed, args.seed + args.replicates)
+    batch = run_batch(scenario, seeds, "both", changes=changes, progress=True, command=command)
+    batch.metadata["kind"] = "run"
+    batch.metadata["seed_base"] = args.seed
+
+    out = Path(args.out)
+    stem = out / f"run-{_slug([batch.scenario.name])}"
+    files: dict[str, Path] = {}
+    files["figure_png"], files["figure_svg"] = run_figure(batch, stem)
+    for key, df in (("steps", batch.steps), ("summary", batch.summary)):
+        files[f"{key}_csv"], files[f"{key}_parquet"] = meta.write_table(df, f"{stem}-{key}")
+    files["metadata"] = Path(f"{stem}-metadata.json")
+    record = dict(batch.metadata)
+    record["files"] = {k: str(v) for k, v in files.items()}
+    meta.write_json(files["metadata"], record)
+
+    stats = {}
+    for metric in RUN_METRICS:
+        mean, lo, hi, n = mean_ci(batch.summary[metric].to_numpy(dtype=float))
+        stats[metric] = {"mean": float(mean), "ci_low": float(lo), "ci_high": float(hi), "n": int(n)}
+    if args.json:
+        print(meta.dumps({"scenario": batch.scenario.name, "source": batch.scenario.source,
+                          "months": batch.scenario.months, "replicates": args.replicates,
+                          "seeds": list(seeds), "changes": changes, "summary": stats,
+                          "files": {k: str(v) for k, v in files.items()}, "out_dir": str(out)}))
+        return 0
+
+    s = batch.scenario
+    print(f"{s.name}: {args.replicates} replicates (seeds {_seed_text(seeds)}), {s.months} months; mean [95% CI]")
+    print(f"Outcome: {_outcome_heading(s)}\n")
+
+    def ci(metric: str, fmt) -> str:
+        d = stats[metric]
+        if d["mean"] != d["mean"]:
+            return "n/a" + (f" ({d['n']} of {args.replicates} runs)" if d["n"] else "")
+        text = fmt(d["mean"])
+        if d["ci_low"] == d["ci_low"] and d["ci_high"] > d["ci_low"]:
+            text += f"  [{fmt(d['ci_low'])}, {fmt(d['ci_high'])}]"
+        return text
+
+    rows = [
+        ["outcome at month 0", ci("outcome_start", _pct)],
+        [f"outcome at {_month_name(s.months)}", ci("outcome_final", _pct)],
+        ["mean outcome over the months", ci("auc", _pct)],
+        [f"months to reach {s.get('problem.target'):.0%}", ci("months_to_target", _number)],
+        ["weakest domain's coverage", ci("min_coverage_final", _pct)],
+        ["domains below the floor", ci("domains_below_floor_final", _number)],
+        ["equity gap (majority - marginalized)", ci("equity_gap_final", _pct)],
+        ["duplication waste, total", ci("duplication_waste_total", _money)],
+        ["all money spent", ci("total_spend", _money)],
+        ["cost per outcome point", ci("cost_per_point", _money)],
+        ["active members at the end", ci("active_members_final", _number)],
+        ["cross-sector trust at the end", ci("trust_across_final", lambda x: _number(x, 2))],
+        ["root causes (1 = unchanged)", ci("root_cause_final", lambda x: _number(x, 3))],
+    ]
+    print(_table(["output", "value"], rows))
+    _print_files(files)
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace, command: str) -> int:
+    width = min(100, shutil.get_terminal_size((88, 20)).columns)
+    for name in bundled_names():
+        try:
+            s = load(name)
+        except ScenarioError as exc:
+            print(f"{name}\n    (does not load: {exc})\n")
+            continue
+        print(f"{name}  ({s.months} months, {len(s.domains)} domains, {len(s.sectors)} sectors)")
+        text = s.description or "(no description)"
+        print(textwrap.fill(text, width=width, initial_indent="    ", subsequent_indent="    "))
+        print()
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, command: str) -> int:
+    failed = 0
+    for file in args.files:
+        try:
+            s = load(file)
+        except ScenarioError as exc:
+            failed += 1
+            print(f"cisim: error: {exc}", file=sys.stderr)
+            continue
+        print(f"OK  {file}: {s.name}, {s.months} months, {len(s.domains)} domains, {len(s.sectors)} sectors, "
+              f"{len(s.events)} events")
+    return 2 if failed else 0
+
+
+# ---------------------------------------------------------------- parser
+
+def _whole(lowest: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < lowest:
+            raise argparse.ArgumentTypeError(f"expected {lowest} or more, got {value}")
+        return value
+
+    return parse
+
+
+def _add_common(p: argparse.ArgumentParser, replicates: int) -> None:
+    p.add_argument("--replicates", "-r", type=_whole(1), default=replicates, metavar="R",
+                   help=f"runs per scenario (default {replicates})")
+    p.add_argument("--seed", type=_whole(0), default=0, metavar="S",
+                   help="first seed; runs use seeds S .. S+R-1, the same for every scenario (default 0)")
+    p.add_argument("--out", "-o", default=DEFAULT_OUT, metavar="DIR",
+                   help=f"directory for the outputs (default {DEFAULT_OUT}/; created if missing)")
+    p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of tables")
+    p.add_argument("--set", action="extend", nargs="+", metavar="PATH=VALUE", default=[],
+                   help="change a value in every scenario, e.g. --set months=36 backbone.budget_share=0.1")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cisim",
+        description="The collective impact simulator: agent-based models of coalitions tackling complex "
+                    "social problems.",
+        epilog="Scenarios are bundled names (see 'cisim scenarios') or paths to .toml files.",
+    )
+    try:
+        from importlib.metadata import version
+
+        parser.add_argument("--version", action="version", version=f"cisim {version('cisim')}")
+    except Exception:  # pragma: no cover - not installed
+        pass
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("compare", help="compare scenarios over replicates with common seeds (the main job)",
+                       description="Run each scenario for the same seeds and compare them with the first: "
+                                   "writes a figure (PNG, SVG), tables (CSV, Parquet) and metadata (JSON).")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="bundled name or path; the first is the baseline")
+    _add_common(p, 30)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("run", help="run one scenario over replicates",
+                       description="Run one scenario: writes the per-month table and the per-run summary "
+                                   "(CSV, Parquet), metadata (JSON) and a figure (PNG, SVG).")
+    p.add_argument("scenario", metavar="SCENARIO", help="bundled name or path")
+    _add_common(p, 10)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("scenarios", help="list the bundled scenarios", description="List the bundled scenarios.")
+    p.set_defaults(func=cmd_scenarios)
+
+    p = sub.add_parser("validate", help="check scenario files", description="Load each scenario file and "
+                       "print OK or what is wrong (exit status 2 if any is wrong).")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``cisim`` command.  Returns the exit status; exits with status 2 on a bad scenario or value."""
+    from cisim.metadata import command_line
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args, command_line(argv)) or 0
+    except ScenarioError as exc:
+        print(f"cisim: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except BrokenPipeError:  # the reader (``| head``) went away: stop quietly
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        print("cisim: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"cisim: error: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

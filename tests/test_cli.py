@@ -1,0 +1,230 @@
+"""The cisim command: outputs of compare and run, errors, scenarios, validate."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cisim import metadata as meta
+from cisim.cli import main, parse_sets, parse_value
+from cisim.scenario import ScenarioError
+
+FAST = ["--replicates", "4", "--set", "months=24"]
+VERSIONS = {"cisim", "mesa", "numpy", "pandas", "numba", "matplotlib", "SALib", "python"}
+
+
+def call(argv: list[str]) -> tuple[int, str, str]:
+    """Run the CLI in-process; return (status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(argv)
+        except SystemExit as exc:
+            status = exc.code
+    return status or 0, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare")
+    status, stdout, stderr = call(["compare", "isolated", "collective", "--json", "--out", str(out), *FAST])
+    assert status == 0, stderr
+    return out, stdout
+
+
+def test_compare_json_has_the_documented_keys(compared):
+    out, stdout = compared
+    digest = json.loads(stdout)  # exactly one JSON object, nothing else on stdout
+    assert set(digest["scenarios"]) == {"isolated", "collective"}
+    assert digest["replicates"] == 4
+    assert digest["seeds"] == [0, 1, 2, 3]
+    for entry in digest["scenarios"].values():
+        for metric in ("outcome_final", "outcome_start", "auc", "min_coverage_final", "total_spend"):
+            assert set(entry[metric]) == {"mean", "ci_low", "ci_high"}
+        final = entry["outcome_final"]
+        assert final["ci_low"] <= final["mean"] <= final["ci_high"]
+    collective = digest["scenarios"]["collective"]
+    assert collective["crossover_month"] is None or isinstance(collective["crossover_month"], int)
+    assert "crossover_month" not in digest["scenarios"]["isolated"]
+    assert set(collective["difference"]["outcome_final"]) >= {"mean", "ci_low", "ci_high"}
+    for path in digest["files"].values():
+        assert Path(path).is_file()
+
+
+def test_compare_writes_figure_tables_and_metadata(compared):
+    out, stdout = compared
+    files = json.loads(stdout)["files"]
+    names = {Path(p).name for p in files.values()}
+    suffixes = {Path(p).suffix for p in files.values()}
+    assert {".png", ".svg", ".csv", ".parquet", ".json"} <= suffixes
+    assert Path(files["figure_png"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in Path(files["figure_svg"]).read_text()[:2000]
+    for key in ("summary", "monthly", "comparison"):
+        csv = pd.read_csv(files[f"{key}_csv"])
+        parquet = pd.read_parquet(files[f"{key}_parquet"])
+        assert len(csv) == len(parquet) > 0
+        assert list(csv.columns) == list(parquet.columns)
+    summary = pd.read_parquet(files["summary_parquet"])
+    assert len(summary) == 8 and set(summary.scenario) == {"isolated", "collective"}
+    comparison = pd.read_parquet(files["comparison_parquet"])
+    assert {"diff_mean", "diff_ci_low", "diff_ci_high", "crossover_month"} <= set(comparison.columns)
+    monthly = pd.read_parquet(files["monthly_parquet"])
+    assert {"outcome_mean", "outcome_ci_low", "outcome_ci_high", "outcome_diff_mean"} <= set(monthly.columns)
+    # nothing half-written or temporary is left behind
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+
+
+def test_compare_metadata(compared):
+    out, stdout = compared
+    record = json.loads(Path(json.loads(stdout)["files"]["metadata"]).read_text())
+    assert record["scenario_names"] == ["isolated", "collective"]
+    assert record["seeds"] == [0, 1, 2, 3] and record["replicates"] == 4
+    assert record["changes"] == {"months": 24}
+    assert VERSIONS <= set(record["versions"])
+    assert record["versions"]["cisim"]
+    assert record["command"].startswith("cisim compare isolated collective")
+    assert record["created"].endswith("+00:00")
+    for s in record["scenarios"]:
+        assert Path(s["source"]).is_file()
+        params = s["parameters"]
+        assert params["months"] == 24
+        assert "budget_share" in params["backbone"] and "common_agenda" in params["conditions"]
+        assert params["domains"]
+
+
+def test_compare_prints_a_readable_table(tmp_path):
+    status, stdout, stderr = call(["compare", "isolated", "collective", "--out", str(tmp_path),
+                                   "--replicates", "2", "--set", "months=12"])
+    assert status == 0, stderr
+    assert "difference from isolated" in stdout
+    assert "crossover" in stdout
+    assert "month 12 (year 1)" in stdout
+    assert str(tmp_path / "compare-isolated-collective.png") in stdout
+
+
+def test_run_writes_steps_summary_metadata_and_figure(tmp_path):
+    status, stdout, stderr = call(["run", "collective", "--out", str(tmp_path), "--json", "--replicates", "2",
+                                   "--set", "months=12", "backbone.budget_share=0.1"])
+    assert status == 0, stderr
+    digest = json.loads(stdout)
+    assert digest["scenario"] == "collective" and digest["seeds"] == [0, 1]
+    assert set(digest["summary"]["outcome_final"]) >= {"mean", "ci_low", "ci_high"}
+    files = digest["files"]
+    steps = pd.read_parquet(files["steps_parquet"])
+    assert len(steps) == 2 * 13 and {"scenario", "seed", "month", "outcome", "coverage_clinics"} <= set(steps)
+    assert len(pd.read_csv(files["summary_csv"])) == 2
+    assert Path(files["figure_png"]).stat().st_size > 10_000
+    record = json.loads(Path(files["metadata"]).read_text())
+    assert record["changes"] == {"months": 12, "backbone.budget_share": 0.1}
+    assert record["scenarios"][0]["parameters"]["backbone"]["budget_share"] == 0.1
+
+    status, stdout, stderr = call(["run", "collective", "--out", str(tmp_path), "-r", "2", "--set", "months=12"])
+    assert status == 0, stderr
+    assert "outcome at month 12" in stdout
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def assert_clean_error(status: int, stdout: str, stderr: str, *needles: str) -> None:
+    assert status == 2
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cisim: error: "), stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+def test_unknown_key_in_a_file(tmp_path):
+    bad = write(tmp_path, "typo.toml", 'extends = "collective"\n[conditions]\ncommon_agendaa = 1.0\n')
+    out = tmp_path / "out"
+    status, stdout, stderr = call(["compare", "isolated", str(bad), "--out", str(out), *FAST])
+    assert_clean_error(status, stdout, stderr, "typo.toml", "conditions.common_agendaa", "common_agenda")
+    assert not out.exists()  # nothing is written when the input is wrong
+
+
+def test_out_of_range_value_in_a_file(tmp_path):
+    bad = write(tmp_path, "range.toml", 'extends = "collective"\n[backbone]\nbudget_share = 1.5\n')
+    status, stdout, stderr = call(["run", str(bad), "--out", str(tmp_path / "out"), *FAST])
+    assert_clean_error(status, stdout, stderr, "range.toml", "backbone.budget_share", "1.5")
+
+
+def test_nonexistent_scenario(tmp_path):
+    status, stdout, stderr = call(["compare", "isolated", "colective", "--out", str(tmp_path / "out"), *FAST])
+    assert_clean_error(status, stdout, stderr, "colective", "collective")
+
+
+@pytest.mark.parametrize("item, needles", [
+    ("conditions.common_agenda=2", ["--set", "conditions.common_agenda", "0 to 1"]),
+    ("conditions.nope=1", ["--set", "conditions.nope", "unknown key"]),
+    ("months=abc", ["--set", "months"]),
+    ("months", ["--set", "path=value"]),
+])
+def test_bad_set(tmp_path, item, needles):
+    status, stdout, stderr = call(["compare", "isolated", "collective", "--out", str(tmp_path / "out"),
+                                   "-r", "2", "--set", item])
+    assert_clean_error(status, stdout, stderr, *needles)
+    assert not (tmp_path / "out").exists()
+
+
+def test_scenarios_lists_bundled_names_with_descriptions():
+    status, stdout, stderr = call(["scenarios"])
+    assert status == 0
+    assert "isolated" in stdout and "collective" in stdout
+    assert "backbone" in stdout  # from the descriptions
+    assert max(len(line) for line in stdout.splitlines()) <= 100
+
+
+def test_validate(tmp_path):
+    good = Path(__file__).resolve().parent.parent / "scenarios" / "collective.toml"
+    status, stdout, stderr = call(["validate", str(good)])
+    assert status == 0 and stdout.startswith("OK")
+    bad = write(tmp_path, "bad.toml", 'extends = "collective"\n[problem]\npopulaton = 5\n')
+    status, stdout, stderr = call(["validate", str(good), str(bad)])
+    assert status == 2
+    assert "OK" in stdout
+    assert "bad.toml" in stderr and "problem.populaton" in stderr and "Traceback" not in stderr
+
+
+def test_parse_values():
+    assert parse_value("3") == 3 and isinstance(parse_value("3"), int)
+    assert parse_value("0.25") == 0.25 and parse_value("1e3") == 1000.0
+    assert parse_value("text") == "text" and parse_value('"quoted"') == "quoted"
+    assert parse_sets(["months=36", "backbone.budget_share = 0.1"]) == {"months": 36, "backbone.budget_share": 0.1}
+    with pytest.raises(ScenarioError):
+        parse_sets(["=3"])
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "table.csv"
+    with pytest.raises(RuntimeError), meta.atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+    meta.write_json(target.with_suffix(".json"), {"x": float("nan")})
+    assert json.loads(target.with_suffix(".json").read_text()) == {"x": None}
+
+
+def test_subprocess_prints_only_json(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "cisim.cli", "compare", "isolated", "collective", "--json",
+                           "--replicates", "2", "--set", "months=12", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    digest = json.loads(done.stdout)
+    assert digest["replicates"] == 2
+    assert Path(digest["files"]["figure_png"]).is_file()
+
+    done = subprocess.run([sys.executable, "-m", "cisim.cli", "run", "no-such-scenario"], capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 2
+    assert done.stderr.startswith("cisim: error: no-such-scenario") and "Traceback" not in done.stderr
