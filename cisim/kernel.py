@@ -59,6 +59,8 @@ ROOT_DECLINE = COLUMN["policy.root_cause_decline"]
 ROOT_FLOOR = COLUMN["policy.root_cause_floor"]
 FUNDRAISING = COLUMN["policy.fundraising_rate"]
 
+SQRT12 = math.sqrt(12.0)  # a uniform 0..1 number times this has standard deviation 1
+
 NEED_RATE = DOMAIN_COLUMN["need_rate"]
 UNIT_COST = DOMAIN_COLUMN["unit_cost"]
 EXTRA = DOMAIN_COLUMN["extra_funding"]
@@ -223,12 +225,12 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
          cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start):
     """Advance every run one month (``start`` only measures the status quo at month 0).
 
-    noise: (runs, orgs, domains) standard normals for this month's perception errors;
+    noise: (runs, orgs, domains) uniforms (0..1) for this month's perception errors;
     fail: (runs, orgs) uniforms for this month's delivery failures.
     """
     R, N, D = cap.shape
     # scratch space, carved from one buffer (allocating 14 small arrays costs more than the month's arithmetic)
-    work = np.empty(9 + 6 * D + 6 * N + N * N + N)
+    work = np.empty(9 + 7 * D + 6 * N + N * N + N)
     strength = work[0:6]
     tstats = work[6:9]
     o = 9
@@ -238,7 +240,8 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
     A = work[o + 3 * D:o + 4 * D]
     U = work[o + 4 * D:o + 5 * D]
     spend = work[o + 5 * D:o + 6 * D]
-    o += 6 * D
+    per_money = work[o + 6 * D:o + 7 * D]
+    o += 7 * D
     budget = work[o:o + N]
     service = work[o + N:o + 2 * N]
     meet = work[o + 2 * N:o + 3 * N]
@@ -320,29 +323,47 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
             sigma = P[r, NOISE]
             advantage = P[r, ADVANTAGE]
             gap_response = P[r, GAP_RESPONSE]
-            # what each member's trusted partners served last month, per domain
-            partner = trusted_w @ served[r]
+            noise_scale = sigma * (1 - e_measure)
+            gap_pull = gap_response * e_measure
+            cover_pull = gap_response * e_reinforce
+            for d in range(D):
+                per_money[d] = 1.0 / need[d]  # scratch: 1 / need, reused below for coverage
             for i in range(N):
                 if exists[r, i] == 0:
                     continue
-                total = 0.0
                 m = member[r, i]
                 a = align[r, i]
+                if m > 0:
+                    # what the member's trusted partners served last month, per domain
+                    for d in range(D):
+                        acc = 0.0  # a local accumulator: the compiler keeps it in a register
+                        for j in range(N):
+                            acc += trusted_w[i, j] * served[r, j, d]
+                        score[d] = acc
+                    cap_mean = 0.0
+                    for d in range(D):
+                        cap_mean += cap[r, i, d]
+                    specialize = advantage * q[i] * D / max(1e-9, cap_mean)
+                    for d in range(D):
+                        desire = (1 - a) * mission[r, i, d] + a * agenda[d]
+                        # seen coverage errs by a uniform error of sd noise_scale (noise is uniform 0..1)
+                        gap = max(0.0, 1.0 - cov[r, d] - noise_scale * SQRT12 * (noise[r, i, d] - 0.5))
+                        uncovered = max(0.0, 1.0 - score[d] * per_money[d])
+                        # comparative advantage: specialize, linearly in relative capability,
+                        # only as far as trusted partners cover the rest
+                        desire *= max(0.05, 1.0 + specialize * cap[r, i, d] - advantage * q[i])
+                        desire *= 1 + gap_pull * a * gap
+                        desire *= 1 + cover_pull * uncovered
+                        score[d] = desire
+                else:
+                    for d in range(D):
+                        score[d] = (1 - a) * mission[r, i, d] + a * agenda[d]
+                total = 0.0
                 for d in range(D):
-                    desire = (1 - a) * mission[r, i, d] + a * agenda[d]
-                    if m > 0:
-                        seen = cov[r, d] + sigma * (1 - e_measure) * noise[r, i, d]
-                        gap = max(0.0, 1.0 - seen)
-                        uncovered = max(0.0, 1.0 - partner[i, d] / need[d])
-                        # specialize only as far as trusted partners cover the rest
-                        if q[i] > 0:
-                            desire *= cap[r, i, d] ** (advantage * q[i])
-                        desire *= (1 + gap_response * e_measure * a * gap)
-                        desire *= (1 + gap_response * e_reinforce * uncovered)
-                    score[d] = desire
-                    total += desire
+                    total += score[d]
+                step_share = (1 - inertia) / total
                 for d in range(D):
-                    alloc[r, i, d] = inertia * alloc[r, i, d] + (1 - inertia) * score[d] / total
+                    alloc[r, i, d] = inertia * alloc[r, i, d] + step_share * score[d]
 
         # -- coverage: coordinated services partition the need, the rest overlap by chance
         waste = 0.0
@@ -354,11 +375,12 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
             U[d] = 0.0
         for d in range(D):
             spend[d] = PD[r, d, EXTRA]
+            per_money[d] = 1.0 / (PD[r, d, UNIT_COST] * need[d])  # share of need one effective dollar serves
         for i in range(N):
             for d in range(D):
                 money = service[i] * alloc[r, i, d]
                 spend[d] += money
-                s = money * cap[r, i, d] / PD[r, d, UNIT_COST] / need[d]
+                s = money * cap[r, i, d] * per_money[d]
                 served[r, i, d] = s * need[d]
                 A[d] += q[i] * s
                 U[d] += (1 - q[i]) * s

@@ -89,7 +89,7 @@ FIELDS: tuple[Field, ...] = (
     # --- behaviour
     _F("behaviour.alignment_rate", 0.06, 0, 0.5, "per month", "Speed of alignment with the common agenda."),
     _F("behaviour.allocation_inertia", 0.85, 0, 1, "share", "Share of last month's allocation kept: programs change slowly."),
-    _F("behaviour.comparative_advantage", 2.0, 0, 10, "exponent", "Pull of own capability when reinforcing."),
+    _F("behaviour.comparative_advantage", 2.0, 0, 10, "ratio", "Pull toward domains of above-average own capability when coordinating."),
     _F("behaviour.gap_response", 3.0, 0, 20, "ratio", "Pull of seen gaps on allocation."),
     _F("behaviour.perception_noise", 0.35, 0, 2, "sd", "Error in seen coverage without shared measurement."),
     _F("behaviour.coordination_ties", 3.0, 1, 50, "partners", "Trusted partners needed to coordinate fully."),

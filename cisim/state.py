@@ -160,7 +160,7 @@ class World:
         D = self.cap.shape[2]
         for r, rng in enumerate(self.rngs):
             n = self.sizes[r]
-            self._noise[r, :, :n] = rng.standard_normal((self.block, n, D), dtype=np.float32)
+            self._noise[r, :, :n] = rng.random((self.block, n, D), dtype=np.float32)
             self._fail[r, :, :n] = rng.random((self.block, n), dtype=np.float32)
 
     def _kernel(self, start: bool = False) -> None:
