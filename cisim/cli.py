@@ -1,7 +1,7 @@
 """The ``cisim`` command: run and compare scenarios, list and validate scenario files.
 
     cisim compare isolated collective          # the main job: figure, tables, metadata
-    cisim run collective --replicates 10       # one scenario
+    cisim run collective [--replicates 10]     # one scenario: one run, or replicates
     cisim scenarios                            # what is bundled
     cisim validate my-scenario.toml            # check a file
 
@@ -129,6 +129,8 @@ def _table(header: list[str], rows: list[list[str]], right: set[int] | None = No
 
 
 def _month_name(months: int) -> str:
+    if months == 0:
+        return "month 0 (start)"
     return f"month {months}" + (f" (year {months // 12})" if months % 12 == 0 else "")
 
 
@@ -269,8 +271,21 @@ def cmd_run(args: argparse.Namespace, command: str) -> int:
         return 0
 
     s = batch.scenario
-    print(f"{s.name}: {args.replicates} replicates (seeds {_seed_text(seeds)}), {s.months} months; mean [95% CI]")
+    runs = "1 run" if args.replicates == 1 else f"{args.replicates} replicates"
+    print(f"{s.name}: {runs} (seeds {_seed_text(seeds)}), {s.months} months"
+          + ("" if args.replicates == 1 else "; mean [95% CI]"))
     print(f"Outcome: {_outcome_heading(s)}\n")
+
+    # the per-step table, a row a year (every month is in the files)
+    steps = batch.steps.groupby("month").mean(numeric_only=True)
+    months = [m for m in range(0, s.months + 1, 12)] + ([s.months] if s.months % 12 else [])
+    yearly = [[_month_name(m), _pct(steps.at[m, "outcome"]), _pct(steps.at[m, "equity_gap"]),
+               _pct(steps.at[m, "min_coverage"]), _money(steps.at[m, "duplication_waste"]),
+               _number(steps.at[m, "trust_across"], 2), _number(steps.at[m, "active_members"]),
+               _money(steps.at[m, "total_spend"])] for m in months]
+    print(_table(["month", "outcome", "equity gap", "weakest domain", "waste $/month", "trust across",
+                  "members", "spend $/month"], yearly))
+    print()
 
     def ci(metric: str, fmt) -> str:
         d = stats[metric]
@@ -379,11 +394,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p, 30)
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("run", help="run one scenario over replicates",
+    p = sub.add_parser("run", help="run one scenario once, or over replicates",
                        description="Run one scenario: writes the per-month table and the per-run summary "
                                    "(CSV, Parquet), metadata (JSON) and a figure (PNG, SVG).")
     p.add_argument("scenario", metavar="SCENARIO", help="bundled name or path")
-    _add_common(p, 10)
+    _add_common(p, 1)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("scenarios", help="list the bundled scenarios", description="List the bundled scenarios.")
