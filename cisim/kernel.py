@@ -91,6 +91,61 @@ N_OUTPUTS = len(OUTPUTS)
  O_ALIGN, O_ROOT, O_ACCESS, O_INFL, O_BB, O_SERV, O_MEET, O_TOTAL, O_RAISED, O_UNSPENT) = range(N_OUTPUTS)
 
 
+HOME_CAP = COLUMN["coalition.home_capability"]
+OTHER_CAP = COLUMN["coalition.other_capability"]
+TILT = COLUMN["coalition.mission_tilt"]
+HOME_PRIORITY = COLUMN["coalition.home_priority"]
+OWN_SHARE = COLUMN["coalition.own_funds_share"]
+T_WITHIN = COLUMN["trust.initial_within"]
+T_ACROSS = COLUMN["trust.initial_across"]
+T_SPREAD = COLUMN["trust.initial_spread"]
+ACCESS0 = COLUMN["problem.marginalized_access"]
+VISIBILITY = DOMAIN_COLUMN["visibility"]
+
+
+@njit(cache=True, error_model="numpy")
+def setup_run(r, n, P, PD, sector_of, home_table, home_count, choice, budget, jitter, trust_noise, tolerance,
+              coalition, exists, member, sector, home, own, gweight, tol, cap, mission, alloc, trust, G):
+    """Build run r's organizations from its random draws: sectors, home domains, budgets,
+    capabilities, mission priorities (home domain and visible work first) and starting trust."""
+    D = cap.shape[2]
+    total_budget = 0.0
+    for i in range(n):
+        total_budget += budget[i]
+    home_cap = P[r, HOME_CAP]
+    other_cap = P[r, OTHER_CAP]
+    for i in range(n):
+        s = sector_of[i]
+        h = home_table[s, int(choice[i] * home_count[s])]
+        exists[r, i] = 1.0
+        member[r, i] = coalition
+        sector[r, i] = s
+        home[r, i] = h
+        own[r, i] = budget[i] * P[r, OWN_SHARE]
+        gweight[r, i] = budget[i] / total_budget
+        tol[r, i] = tolerance[i]
+        norm = 0.0
+        for d in range(D):
+            is_home = 1.0 if d == h else 0.0
+            cap[r, i, d] = (other_cap + (home_cap - other_cap) * is_home) * jitter[i, d]
+            tilt = (0.05 + PD[r, d, VISIBILITY]) ** P[r, TILT]
+            mission[r, i, d] = (1.0 + (P[r, HOME_PRIORITY] - 1.0) * is_home) * tilt
+            norm += mission[r, i, d]
+        for d in range(D):
+            mission[r, i, d] /= norm
+            alloc[r, i, d] = mission[r, i, d]
+    for i in range(n):
+        for j in range(n):
+            base = P[r, T_WITHIN] if sector_of[i] == sector_of[j] else P[r, T_ACROSS]
+            t = base + P[r, T_SPREAD] * trust_noise[i, j]
+            trust[r, i, j] = 0.0 if i == j else min(1.0, max(0.0, t))
+    G[r, ROOT] = 1.0
+    G[r, ACCESS] = P[r, ACCESS0]
+    G[r, FUND_FACTOR] = 1.0
+    G[r, BB_FUNDED] = 1.0
+    G[r, COALITION] = coalition
+
+
 @njit(cache=True, error_model="numpy")
 def backbone_functions(P, G, r, strength):
     """Spend the backbone's money on staff; write each function's strength (0..1).

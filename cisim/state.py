@@ -100,60 +100,33 @@ class World:
         shares = np.array([scenario.sectors[s]["share"] for s in sector_names])
         index = {d: k for k, d in enumerate(scenario.domains)}
         homes = [[index[h] for h in scenario.sectors[s]["home_domains"]] for s in sector_names]
+        self._home_count = np.array([len(h) for h in homes], dtype=np.int64)
+        self._home_table = np.zeros((len(homes), self._home_count.max()), dtype=np.int64)
+        for s, h in enumerate(homes):
+            self._home_table[s, : len(h)] = h
         for r, rng in enumerate(self.rngs):
-            self._init_run(r, rng, sizes[r], shares, homes)
+            self._init_run(r, rng, sizes[r], shares)
         self._draw_block()
         # month 0: the status quo before the initiative
         self._kernel(start=True)
 
-    def _init_run(self, r: int, rng: np.random.Generator, n: int, shares: np.ndarray, homes: list) -> None:
+    def _init_run(self, r: int, rng: np.random.Generator, n: int, shares: np.ndarray) -> None:
         """Draw one run's organizations from its own generator (its draws never depend on other runs)."""
         p = self.P[r]
         D = self.cap.shape[2]
-        counts = _sector_counts(n, shares)
-        sector = np.repeat(np.arange(len(shares)), counts)
+        sector = np.repeat(np.arange(len(shares)), _sector_counts(n, shares))
         choice = rng.random(n)
-        n_homes = np.array([len(h) for h in homes])[sector]
-        pick = (choice * n_homes).astype(np.int64)
-        home = np.array([homes[s][k] for s, k in zip(sector.tolist(), pick.tolist())], dtype=np.int64)
         sd = p[_C["coalition.budget_spread"]]
         mean = p[_C["coalition.budget_mean"]]
         budget = mean * rng.lognormal(-0.5 * sd * sd, sd, n) if sd > 0 else np.full(n, mean)
         jitter = rng.uniform(0.8, 1.2, (n, D))
         trust_noise = rng.standard_normal((n, n))
         tolerance = rng.uniform(0.0, p[_C["behaviour.tolerance"]], n)
-
-        is_home = np.zeros((n, D))
-        is_home[np.arange(n), home] = 1.0
-        home_cap, other_cap = p[_C["coalition.home_capability"]], p[_C["coalition.other_capability"]]
-        cap = (other_cap + (home_cap - other_cap) * is_home) * jitter
-        visibility = self.PD[r, :, 2]
-        tilt = (0.05 + visibility) ** p[_C["coalition.mission_tilt"]]
-        mission = (1.0 + (p[_C["coalition.home_priority"]] - 1.0) * is_home) * tilt
-        mission /= mission.sum(axis=1, keepdims=True)
-        same = sector[:, None] == sector[None, :]
-        base = np.where(same, p[_C["trust.initial_within"]], p[_C["trust.initial_across"]])
-        trust = np.clip(base + p[_C["trust.initial_spread"]] * trust_noise, 0.0, 1.0)
-        np.fill_diagonal(trust, 0.0)
-
         coalition = float(p[_CONDITION_COLUMNS].max() > 0 or p[_C["backbone.budget_share"]] > 0
                           or p[_C["backbone.extra_budget"]] > 0)
-        self.exists[r, :n] = 1.0
-        self.member[r, :n] = coalition
-        self.sector[r, :n] = sector
-        self.home[r, :n] = home
-        self.own[r, :n] = budget * p[_C["coalition.own_funds_share"]]
-        self.gweight[r, :n] = budget / budget.sum()
-        self.tolerance[r, :n] = tolerance
-        self.cap[r, :n] = cap
-        self.mission[r, :n] = mission
-        self.alloc[r, :n] = mission
-        self.trust[r, :n, :n] = trust
-        self.G[r, K.ROOT] = 1.0
-        self.G[r, K.ACCESS] = p[_C["problem.marginalized_access"]]
-        self.G[r, K.FUND_FACTOR] = 1.0
-        self.G[r, K.BB_FUNDED] = 1.0
-        self.G[r, K.COALITION] = coalition
+        K.setup_run(r, n, self.P, self.PD, sector, self._home_table, self._home_count, choice, budget, jitter,
+                    trust_noise, tolerance, coalition, self.exists, self.member, self.sector, self.home, self.own,
+                    self.gweight, self.tolerance, self.cap, self.mission, self.alloc, self.trust, self.G)
 
     def _draw_block(self) -> None:
         """Draw the next block of monthly random numbers, each run from its own generator."""
