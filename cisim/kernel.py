@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from cisim.params import COLUMN, DOMAIN_COLUMN
 
@@ -276,14 +276,15 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
 
 
 @njit(cache=True, error_model="numpy")
-def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
-         cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start):
-    """Advance every run one month (``start`` only measures the status quo at month 0).
+def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
+          cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start):
+    """Advance run r one month (``start`` only measures the status quo at month 0).
 
+    Reads and writes only row r of every array, so runs can go in any order or at once.
     noise: (runs, orgs, domains) uniforms (0..1) for this month's perception errors;
     fail: (runs, orgs) uniforms for this month's delivery failures.
     """
-    R, N, D = cap.shape
+    _, N, D = cap.shape
     # scratch space, carved from one buffer (allocating 14 small arrays costs more than the month's arithmetic)
     work = np.empty(9 + 7 * D + 6 * N + N * N + N)
     strength = work[0:6]
@@ -306,248 +307,266 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
     o += 6 * N
     trusted_w = work[o:o + N * N].reshape((N, N))
     keep = work[o + N * N:o + N * N + N]
-    for r in range(R):
-        coalition = G[r, COALITION] if not start else 0.0
-        # -- backbone and the effective strength of each condition
-        if start:
-            bb_spend = 0.0
-            bb_income = 0.0
-            strength[:] = 0.0
-        else:
-            bb_spend, bb_income = backbone_functions(P, G, r, strength)
-        for f in range(6):
-            G[r, STRENGTH + f] = strength[f]
-        without = P[r, BB_WITHOUT]
-        e_agenda = coalition * P[r, AGENDA] * (without + (1 - without) * strength[0])
-        e_reinforce = coalition * P[r, REINFORCE] * (without + (1 - without) * strength[1])
-        e_measure = coalition * P[r, MEASURE] * (without + (1 - without) * strength[2])
-        # members meet as often as the communication level says; the backbone's
-        # convening decides how much trust a meeting builds
-        freq = P[r, MAX_MEETINGS] * coalition * P[r, COMMUNICATE]
-        convening = without + (1 - without) * strength[1]
-        visibility = 0.2 + 0.8 * e_measure
+    coalition = G[r, COALITION] if not start else 0.0
+    # -- backbone and the effective strength of each condition
+    if start:
+        bb_spend = 0.0
+        bb_income = 0.0
+        strength[:] = 0.0
+    else:
+        bb_spend, bb_income = backbone_functions(P, G, r, strength)
+    for f in range(6):
+        G[r, STRENGTH + f] = strength[f]
+    without = P[r, BB_WITHOUT]
+    e_agenda = coalition * P[r, AGENDA] * (without + (1 - without) * strength[0])
+    e_reinforce = coalition * P[r, REINFORCE] * (without + (1 - without) * strength[1])
+    e_measure = coalition * P[r, MEASURE] * (without + (1 - without) * strength[2])
+    # members meet as often as the communication level says; the backbone's
+    # convening decides how much trust a meeting builds
+    freq = P[r, MAX_MEETINGS] * coalition * P[r, COMMUNICATE]
+    convening = without + (1 - without) * strength[1]
+    visibility = 0.2 + 0.8 * e_measure
 
-        # -- need this month: root causes regenerate it
-        root = G[r, ROOT]
-        ms = P[r, MARG_SHARE]
-        mult = P[r, MARG_NEED]
-        pop = P[r, POP]
-        agenda_total = 0.0
-        for d in range(D):
-            rate = PD[r, d, NEED_RATE]
-            need[d] = max(1e-9, pop * root * ((1 - ms) * rate + ms * min(1.0, rate * mult)))
-            agenda[d] = need[d] * PD[r, d, UNIT_COST]
-            agenda_total += agenda[d]
-        for d in range(D):
-            agenda[d] /= agenda_total
+    # -- need this month: root causes regenerate it
+    root = G[r, ROOT]
+    ms = P[r, MARG_SHARE]
+    mult = P[r, MARG_NEED]
+    pop = P[r, POP]
+    agenda_total = 0.0
+    for d in range(D):
+        rate = PD[r, d, NEED_RATE]
+        need[d] = max(1e-9, pop * root * ((1 - ms) * rate + ms * min(1.0, rate * mult)))
+        agenda[d] = need[d] * PD[r, d, UNIT_COST]
+        agenda_total += agenda[d]
+    for d in range(D):
+        agenda[d] /= agenda_total
 
-        # -- budgets: grants, own funds, meetings taken from services
-        funder = P[r, FUNDER] * G[r, FUND_FACTOR]
-        # month 0 is the status quo before the initiative: everything granted to services
-        grants = funder if start else funder * (1 - P[r, BB_SHARE]) + G[r, RAISED]
-        inflow = bb_income
-        meet_total = 0.0
-        service_total = 0.0
-        n_members = 0.0
+    # -- budgets: grants, own funds, meetings taken from services
+    funder = P[r, FUNDER] * G[r, FUND_FACTOR]
+    # month 0 is the status quo before the initiative: everything granted to services
+    grants = funder if start else funder * (1 - P[r, BB_SHARE]) + G[r, RAISED]
+    inflow = bb_income
+    meet_total = 0.0
+    service_total = 0.0
+    n_members = 0.0
+    for i in range(N):
+        budget[i] = exists[r, i] * (own[r, i] + gweight[r, i] * grants)
+        meet[i] = min(0.5 * budget[i], freq * P[r, MEETING_COST]) * member[r, i]
+        service[i] = budget[i] - meet[i]
+        inflow += budget[i]
+        meet_total += meet[i]
+        service_total += service[i]
+        n_members += member[r, i]
+
+    # -- trust, trusted ties and cross-pollination, in one pass over pairs
+    pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, not start, mean_trust, degree,
+          trusted_w, keep, tstats)
+    for i in range(N):
+        q[i] = e_reinforce * member[r, i] * min(1.0, degree[i] / P[r, COORD_TIES])
+
+    # -- alignment with the common agenda: faster with strategy work and trust
+    if not start:
         for i in range(N):
-            budget[i] = exists[r, i] * (own[r, i] + gweight[r, i] * grants)
-            meet[i] = min(0.5 * budget[i], freq * P[r, MEETING_COST]) * member[r, i]
-            service[i] = budget[i] - meet[i]
-            inflow += budget[i]
-            meet_total += meet[i]
-            service_total += service[i]
-            n_members += member[r, i]
+            if member[r, i] > 0:
+                align[r, i] += P[r, ALIGN_RATE] * e_agenda * 2.0 * mean_trust[i] * (1 - align[r, i])
+            else:
+                align[r, i] -= 0.5 * P[r, ALIGN_RATE] * align[r, i]
 
-        # -- trust, trusted ties and cross-pollination, in one pass over pairs
-        pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, not start, mean_trust, degree,
-              trusted_w, keep, tstats)
+    # -- allocation: own mission, common agenda, seen gaps, trusted partners' cover
+    if not start:
+        inertia = P[r, INERTIA]
+        sigma = P[r, NOISE]
+        advantage = P[r, ADVANTAGE]
+        gap_response = P[r, GAP_RESPONSE]
+        noise_scale = sigma * (1 - e_measure)
+        gap_pull = gap_response * e_measure
+        cover_pull = gap_response * e_reinforce
+        for d in range(D):
+            per_money[d] = 1.0 / need[d]  # scratch: 1 / need, reused below for coverage
         for i in range(N):
-            q[i] = e_reinforce * member[r, i] * min(1.0, degree[i] / P[r, COORD_TIES])
-
-        # -- alignment with the common agenda: faster with strategy work and trust
-        if not start:
-            for i in range(N):
-                if member[r, i] > 0:
-                    align[r, i] += P[r, ALIGN_RATE] * e_agenda * 2.0 * mean_trust[i] * (1 - align[r, i])
-                else:
-                    align[r, i] -= 0.5 * P[r, ALIGN_RATE] * align[r, i]
-
-        # -- allocation: own mission, common agenda, seen gaps, trusted partners' cover
-        if not start:
-            inertia = P[r, INERTIA]
-            sigma = P[r, NOISE]
-            advantage = P[r, ADVANTAGE]
-            gap_response = P[r, GAP_RESPONSE]
-            noise_scale = sigma * (1 - e_measure)
-            gap_pull = gap_response * e_measure
-            cover_pull = gap_response * e_reinforce
-            for d in range(D):
-                per_money[d] = 1.0 / need[d]  # scratch: 1 / need, reused below for coverage
-            for i in range(N):
-                if exists[r, i] == 0:
-                    continue
-                m = member[r, i]
-                a = align[r, i]
-                if m > 0:
-                    # what the member's trusted partners served last month, per domain
-                    for d in range(D):
-                        acc = 0.0  # a local accumulator: the compiler keeps it in a register
-                        for j in range(N):
-                            acc += trusted_w[i, j] * served[r, j, d]
-                        score[d] = acc
-                    cap_mean = 0.0
-                    for d in range(D):
-                        cap_mean += cap[r, i, d]
-                    specialize = advantage * q[i] * D / max(1e-9, cap_mean)
-                    for d in range(D):
-                        desire = (1 - a) * mission[r, i, d] + a * agenda[d]
-                        # seen coverage errs by a uniform error of sd noise_scale (noise is uniform 0..1)
-                        gap = max(0.0, 1.0 - cov[r, d] - noise_scale * SQRT12 * (noise[r, i, d] - 0.5))
-                        uncovered = max(0.0, 1.0 - score[d] * per_money[d])
-                        # comparative advantage: specialize, linearly in relative capability,
-                        # only as far as trusted partners cover the rest
-                        desire *= max(0.05, 1.0 + specialize * cap[r, i, d] - advantage * q[i])
-                        desire *= 1 + gap_pull * a * gap
-                        desire *= 1 + cover_pull * uncovered
-                        score[d] = desire
-                else:
-                    for d in range(D):
-                        score[d] = (1 - a) * mission[r, i, d] + a * agenda[d]
-                total = 0.0
+            if exists[r, i] == 0:
+                continue
+            m = member[r, i]
+            a = align[r, i]
+            if m > 0:
+                # what the member's trusted partners served last month, per domain
                 for d in range(D):
-                    total += score[d]
-                step_share = (1 - inertia) / total
-                for d in range(D):
-                    alloc[r, i, d] = inertia * alloc[r, i, d] + step_share * score[d]
-
-        # -- coverage: coordinated services partition the need, the rest overlap by chance
-        waste = 0.0
-        below = 0.0
-        min_cov = 1.0
-        extra_total = 0.0
-        for d in range(D):
-            A[d] = 0.0
-            U[d] = 0.0
-        for d in range(D):
-            spend[d] = PD[r, d, EXTRA]
-            per_money[d] = 1.0 / (PD[r, d, UNIT_COST] * need[d])  # share of need one effective dollar serves
-        for i in range(N):
-            for d in range(D):
-                money = service[i] * alloc[r, i, d]
-                spend[d] += money
-                s = money * cap[r, i, d] * per_money[d]
-                served[r, i, d] = s * need[d]
-                A[d] += q[i] * s
-                U[d] += (1 - q[i]) * s
-        for d in range(D):
-            extra = PD[r, d, EXTRA]
-            extra_total += extra
-            U[d] += extra / PD[r, d, UNIT_COST] / need[d]
-            a_part = min(1.0, A[d])
-            c = a_part + (1 - a_part) * (1 - math.exp(-U[d]))
-            cov[r, d] = c
-            out_cov[r, d] = c
-            # money spent on services that reached people already served (or beyond the need)
-            reach = A[d] + U[d]
-            if reach > 0:
-                waste += spend[d] * (reach - c) / reach
-            if c < P[r, FLOOR]:
-                below += 1.0
-            min_cov = min(min_cov, c)
-        inflow += extra_total
-        service_total += extra_total
-
-        # -- outcome: a person is helped only if every domain on their path is covered
-        access = G[r, ACCESS]
-        o_maj = 1.0
-        o_marg = 1.0
-        for d in range(D):
-            rate = PD[r, d, NEED_RATE]
-            n_maj = (1 - ms) * rate
-            n_marg = ms * min(1.0, rate * mult)
-            mean_access = (n_maj + access * n_marg) / (n_maj + n_marg) if n_maj + n_marg > 0 else 1.0
-            c_maj = min(1.0, cov[r, d] / mean_access)
-            c_marg = min(1.0, cov[r, d] * access / mean_access)
-            o_maj *= 1 - min(1.0, rate * root) * (1 - c_maj)
-            o_marg *= 1 - min(1.0, rate * mult * root) * (1 - c_marg)
-        outcome = (1 - ms) * o_maj + ms * o_marg
-        if start:
-            G[r, OUTCOME0] = outcome
-        gain = max(0.0, outcome - G[r, OUTCOME0])
-
-        # -- membership: members leave after months of cost over seen benefit
-        betrayal = P[r, T_BETRAYAL]
-        if not start:
-            for i in range(N):
-                if member[r, i] == 0:
-                    continue
-                cost = meet[i] / budget[i] if budget[i] > 0 else 1.0
-                benefit = (P[r, B_PROGRESS] * visibility * gain + P[r, B_SUPPORT] * strength[1]
-                           + P[r, B_TRUST] * mean_trust[i] + tolerance[r, i])
-                if benefit < cost:
-                    discontent[r, i] += 1.0
-                else:
-                    discontent[r, i] = max(0.0, discontent[r, i] - 1.0)
-                if discontent[r, i] >= P[r, PATIENCE]:
-                    member[r, i] = 0.0
+                    acc = 0.0  # a local accumulator: the compiler keeps it in a register
                     for j in range(N):
-                        trust[r, j, i] *= 1.0 - betrayal
+                        acc += trusted_w[i, j] * served[r, j, d]
+                    score[d] = acc
+                cap_mean = 0.0
+                for d in range(D):
+                    cap_mean += cap[r, i, d]
+                specialize = advantage * q[i] * D / max(1e-9, cap_mean)
+                for d in range(D):
+                    desire = (1 - a) * mission[r, i, d] + a * agenda[d]
+                    # seen coverage errs by a uniform error of sd noise_scale (noise is uniform 0..1)
+                    gap = max(0.0, 1.0 - cov[r, d] - noise_scale * SQRT12 * (noise[r, i, d] - 0.5))
+                    uncovered = max(0.0, 1.0 - score[d] * per_money[d])
+                    # comparative advantage: specialize, linearly in relative capability,
+                    # only as far as trusted partners cover the rest
+                    desire *= max(0.05, 1.0 + specialize * cap[r, i, d] - advantage * q[i])
+                    desire *= 1 + gap_pull * a * gap
+                    desire *= 1 + cover_pull * uncovered
+                    score[d] = desire
+            else:
+                for d in range(D):
+                    score[d] = (1 - a) * mission[r, i, d] + a * agenda[d]
+            total = 0.0
+            for d in range(D):
+                total += score[d]
+            step_share = (1 - inertia) / total
+            for d in range(D):
+                alloc[r, i, d] = inertia * alloc[r, i, d] + step_share * score[d]
 
-        # -- advocacy: aligned members' combined influence, superlinear, over a threshold
-        weight_all = 0.0
-        weight_aligned = 0.0
+    # -- coverage: coordinated services partition the need, the rest overlap by chance
+    waste = 0.0
+    below = 0.0
+    min_cov = 1.0
+    extra_total = 0.0
+    for d in range(D):
+        A[d] = 0.0
+        U[d] = 0.0
+    for d in range(D):
+        spend[d] = PD[r, d, EXTRA]
+        per_money[d] = 1.0 / (PD[r, d, UNIT_COST] * need[d])  # share of need one effective dollar serves
+    for i in range(N):
+        for d in range(D):
+            money = service[i] * alloc[r, i, d]
+            spend[d] += money
+            s = money * cap[r, i, d] * per_money[d]
+            served[r, i, d] = s * need[d]
+            A[d] += q[i] * s
+            U[d] += (1 - q[i]) * s
+    for d in range(D):
+        extra = PD[r, d, EXTRA]
+        extra_total += extra
+        U[d] += extra / PD[r, d, UNIT_COST] / need[d]
+        a_part = min(1.0, A[d])
+        c = a_part + (1 - a_part) * (1 - math.exp(-U[d]))
+        cov[r, d] = c
+        out_cov[r, d] = c
+        # money spent on services that reached people already served (or beyond the need)
+        reach = A[d] + U[d]
+        if reach > 0:
+            waste += spend[d] * (reach - c) / reach
+        if c < P[r, FLOOR]:
+            below += 1.0
+        min_cov = min(min_cov, c)
+    inflow += extra_total
+    service_total += extra_total
+
+    # -- outcome: a person is helped only if every domain on their path is covered
+    access = G[r, ACCESS]
+    o_maj = 1.0
+    o_marg = 1.0
+    for d in range(D):
+        rate = PD[r, d, NEED_RATE]
+        n_maj = (1 - ms) * rate
+        n_marg = ms * min(1.0, rate * mult)
+        mean_access = (n_maj + access * n_marg) / (n_maj + n_marg) if n_maj + n_marg > 0 else 1.0
+        c_maj = min(1.0, cov[r, d] / mean_access)
+        c_marg = min(1.0, cov[r, d] * access / mean_access)
+        o_maj *= 1 - min(1.0, rate * root) * (1 - c_maj)
+        o_marg *= 1 - min(1.0, rate * mult * root) * (1 - c_marg)
+    outcome = (1 - ms) * o_maj + ms * o_marg
+    if start:
+        G[r, OUTCOME0] = outcome
+    gain = max(0.0, outcome - G[r, OUTCOME0])
+
+    # -- membership: members leave after months of cost over seen benefit
+    betrayal = P[r, T_BETRAYAL]
+    if not start:
         for i in range(N):
-            weight_all += budget[i]
-            weight_aligned += budget[i] * member[r, i] * align[r, i]
-        aligned = weight_aligned / weight_all if weight_all > 0 else 0.0
-        policy = without + (1 - without) * 0.5 * (strength[3] + strength[4])
-        influence = coalition * aligned ** P[r, ADV_EXP] * policy
-        if not start and influence > P[r, ADV_THRESHOLD]:
-            push = (influence - P[r, ADV_THRESHOLD]) / (1 - P[r, ADV_THRESHOLD])
-            if root > P[r, ROOT_FLOOR]:
-                G[r, ROOT] = root - P[r, ROOT_DECLINE] * push * (root - P[r, ROOT_FLOOR])
+            if member[r, i] == 0:
+                continue
+            cost = meet[i] / budget[i] if budget[i] > 0 else 1.0
+            benefit = (P[r, B_PROGRESS] * visibility * gain + P[r, B_SUPPORT] * strength[1]
+                       + P[r, B_TRUST] * mean_trust[i] + tolerance[r, i])
+            if benefit < cost:
+                discontent[r, i] += 1.0
+            else:
+                discontent[r, i] = max(0.0, discontent[r, i] - 1.0)
+            if discontent[r, i] >= P[r, PATIENCE]:
+                member[r, i] = 0.0
+                for j in range(N):
+                    trust[r, j, i] *= 1.0 - betrayal
 
-        if not start:
-            # -- community voice raises the marginalized group's access
-            G[r, ACCESS] = access + P[r, VOICE_RATE] * P[r, VOICE] * coalition * (1 - access)
-            # -- fundraising: visible results attract funds for next month's grants
-            G[r, RAISED] = P[r, FUNDRAISING] * strength[5] * visibility * gain * funder * coalition
+    # -- advocacy: aligned members' combined influence, superlinear, over a threshold
+    weight_all = 0.0
+    weight_aligned = 0.0
+    for i in range(N):
+        weight_all += budget[i]
+        weight_aligned += budget[i] * member[r, i] * align[r, i]
+    aligned = weight_aligned / weight_all if weight_all > 0 else 0.0
+    policy = without + (1 - without) * 0.5 * (strength[3] + strength[4])
+    influence = coalition * aligned ** P[r, ADV_EXP] * policy
+    if not start and influence > P[r, ADV_THRESHOLD]:
+        push = (influence - P[r, ADV_THRESHOLD]) / (1 - P[r, ADV_THRESHOLD])
+        if root > P[r, ROOT_FLOOR]:
+            G[r, ROOT] = root - P[r, ROOT_DECLINE] * push * (root - P[r, ROOT_FLOOR])
 
-        # -- books: every dollar in is spent on services, meetings, the backbone, or held
-        if not start:
-            G[r, CUM_INFLOW] += inflow
-            G[r, CUM_SERVICES] += service_total
-            G[r, CUM_MEETINGS] += meet_total
-            G[r, CUM_BACKBONE] += bb_spend
-            G[r, CUM_WASTE] += waste
+    if not start:
+        # -- community voice raises the marginalized group's access
+        G[r, ACCESS] = access + P[r, VOICE_RATE] * P[r, VOICE] * coalition * (1 - access)
+        # -- fundraising: visible results attract funds for next month's grants
+        G[r, RAISED] = P[r, FUNDRAISING] * strength[5] * visibility * gain * funder * coalition
 
-        # -- outputs
-        n_exist = 0.0
-        align_sum = 0.0
-        active = 0.0
-        for i in range(N):
-            if exists[r, i] > 0:
-                n_exist += 1.0
-                align_sum += align[r, i]
-                active += member[r, i]
-        out[r, O_OUTCOME] = outcome
-        out[r, O_MAJ] = o_maj
-        out[r, O_MARG] = o_marg
-        out[r, O_GAP] = o_maj - o_marg
-        out[r, O_WASTE] = waste
-        out[r, O_BELOW] = below
-        out[r, O_MINCOV] = min_cov
-        out[r, O_TW] = tstats[0]
-        out[r, O_TA] = tstats[1]
-        out[r, O_DENS] = tstats[2]
-        out[r, O_ACTIVE] = active
-        out[r, O_ALIGN] = align_sum / n_exist if n_exist > 0 else 0.0
-        out[r, O_ROOT] = G[r, ROOT]
-        out[r, O_ACCESS] = G[r, ACCESS]
-        out[r, O_INFL] = influence
-        out[r, O_BB] = bb_spend
-        out[r, O_SERV] = service_total
-        out[r, O_MEET] = meet_total
-        out[r, O_TOTAL] = service_total + meet_total + bb_spend
-        out[r, O_RAISED] = G[r, RAISED]
-        out[r, O_UNSPENT] = G[r, BB_RESERVE]
+    # -- books: every dollar in is spent on services, meetings, the backbone, or held
+    if not start:
+        G[r, CUM_INFLOW] += inflow
+        G[r, CUM_SERVICES] += service_total
+        G[r, CUM_MEETINGS] += meet_total
+        G[r, CUM_BACKBONE] += bb_spend
+        G[r, CUM_WASTE] += waste
+
+    # -- outputs
+    n_exist = 0.0
+    align_sum = 0.0
+    active = 0.0
+    for i in range(N):
+        if exists[r, i] > 0:
+            n_exist += 1.0
+            align_sum += align[r, i]
+            active += member[r, i]
+    out[r, O_OUTCOME] = outcome
+    out[r, O_MAJ] = o_maj
+    out[r, O_MARG] = o_marg
+    out[r, O_GAP] = o_maj - o_marg
+    out[r, O_WASTE] = waste
+    out[r, O_BELOW] = below
+    out[r, O_MINCOV] = min_cov
+    out[r, O_TW] = tstats[0]
+    out[r, O_TA] = tstats[1]
+    out[r, O_DENS] = tstats[2]
+    out[r, O_ACTIVE] = active
+    out[r, O_ALIGN] = align_sum / n_exist if n_exist > 0 else 0.0
+    out[r, O_ROOT] = G[r, ROOT]
+    out[r, O_ACCESS] = G[r, ACCESS]
+    out[r, O_INFL] = influence
+    out[r, O_BB] = bb_spend
+    out[r, O_SERV] = service_total
+    out[r, O_MEET] = meet_total
+    out[r, O_TOTAL] = service_total + meet_total + bb_spend
+    out[r, O_RAISED] = G[r, RAISED]
+    out[r, O_UNSPENT] = G[r, BB_RESERVE]
+
+
+@njit(cache=True, error_model="numpy")
+def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
+         cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start):
+    """Advance every run one month, one run after another (the Mesa model's single run)."""
+    for r in range(P.shape[0]):
+        month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
+              cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def step_parallel(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
+                  cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start):
+    """Advance every run one month, runs spread over the cores: the same ``month`` for each run,
+    so the numbers do not depend on how many threads there are."""
+    for r in prange(P.shape[0]):
+        month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
+              cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start)

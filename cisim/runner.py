@@ -196,8 +196,18 @@ def batch_size_for(scenario: Scenario, P: np.ndarray, memory: float = MEMORY_BUD
 
 # ---------------------------------------------------------------- running
 
+def _use_threads(threads: int | None) -> bool:
+    """Set numba's thread count for the batch kernel; True when runs go over several cores."""
+    import numba
+
+    available = numba.config.NUMBA_NUM_THREADS
+    n = available if threads is None else max(1, min(int(threads), available))
+    numba.set_num_threads(n)
+    return n > 1
+
+
 def _run_group(scenario: Scenario, P: np.ndarray, PD: np.ndarray, seeds: np.ndarray, batch_size: int | None,
-               bar) -> tuple[np.ndarray, np.ndarray, dict]:
+               bar, parallel: bool = True) -> tuple[np.ndarray, np.ndarray, dict]:
     n = len(seeds)
     T = scenario.months
     D = len(scenario.domains)
@@ -208,7 +218,7 @@ def _run_group(scenario: Scenario, P: np.ndarray, PD: np.ndarray, seeds: np.ndar
     for lo in range(0, n, size):
         hi = min(n, lo + size)
         rngs = [np.random.default_rng(int(s)) for s in seeds[lo:hi]]
-        world = World(scenario, P[lo:hi], PD[lo:hi], rngs)
+        world = World(scenario, P[lo:hi], PD[lo:hi], rngs, parallel=parallel)
         out[lo:hi, 0] = world.out
         cov[lo:hi, 0] = world.out_cov
         for m in range(1, T + 1):
@@ -247,7 +257,7 @@ def _steps_frame(group: RunGroup) -> pd.DataFrame:
 def run_batch(what: str | Path | Scenario | pd.DataFrame, seeds: Sequence[int] | None = None,
               outputs: str = "summary", changes: dict[str, Any] | None = None, progress: bool | str = False, *,
               scenario: str | Path | Scenario | None = None, batch_size: int | None = None,
-              command: str | None = None) -> BatchResult:
+              command: str | None = None, threads: int | None = None) -> BatchResult:
     """Run one scenario for many seeds, or one run per row of a table of parameter values.
 
     Args:
@@ -262,6 +272,8 @@ def run_batch(what: str | Path | Scenario | pd.DataFrame, seeds: Sequence[int] |
         scenario: the base scenario for a DataFrame without a ``scenario`` column.
         batch_size: runs per chunk (default: as many as fit in about 200 MB).
         command: command line for the metadata (default: this process's).
+        threads: cores to step the runs on (default: all; 1 steps them one after another).
+            The numbers do not depend on it.
 
     Returns:
         A ``BatchResult`` with ``.summary``, ``.steps`` (if asked), ``.metadata`` and the raw arrays.
@@ -331,7 +343,7 @@ def run_batch(what: str | Path | Scenario | pd.DataFrame, seeds: Sequence[int] |
         for base, idx, table, P, PD in prepared:
             if bar is not None:
                 bar.set_description(base.name)
-            out, cov, books = _run_group(base, P, PD, seed_arr[idx], batch_size, bar)
+            out, cov, books = _run_group(base, P, PD, seed_arr[idx], batch_size, bar, parallel=_use_threads(threads))
             groups.append(RunGroup(base, idx, seed_arr[idx], out, cov, books, table))
     finally:
         if bar is not None:

@@ -59,12 +59,14 @@ class World:
     """State arrays of R runs of one scenario structure, and the step that advances them."""
 
     def __init__(self, scenario: Scenario, P: np.ndarray, PD: np.ndarray,
-                 rngs: Sequence[np.random.Generator], block: int | None = None):
+                 rngs: Sequence[np.random.Generator], block: int | None = None, parallel: bool = False):
         self.scenario = scenario
         self.P = np.ascontiguousarray(P, dtype=float)
         self.PD = np.ascontiguousarray(PD, dtype=float)
         self.rngs = list(rngs)
         R = len(self.rngs)
+        # spread runs over the cores (numba threads); each run's numbers are the same either way
+        self.parallel = parallel and R > 1
         sizes = self.P[:, COLUMN["coalition.size"]].astype(int)
         self.sizes = sizes
         N = int(sizes.max())
@@ -138,7 +140,8 @@ class World:
 
     def _kernel(self, start: bool = False) -> None:
         k = (self.month - 1) % self.block
-        K.step(self.month, self.P, self.PD, self.exists, self.member, self.sector, self.home, self.own, self.gweight,
+        kernel = K.step_parallel if self.parallel else K.step
+        kernel(self.month, self.P, self.PD, self.exists, self.member, self.sector, self.home, self.own, self.gweight,
                self.tolerance, self.align, self.discontent, self.cap, self.mission, self.alloc, self.served,
                self.trust, self.G, self.cov, self._noise[:, k], self._fail[:, k], self.out, self.out_cov, start)
 
