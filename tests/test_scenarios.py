@@ -207,58 +207,42 @@ def test_extends_relative_path_and_chain(tmp_path):
 # --- errors in files
 
 
-def test_unknown_key_suggests(tmp_path):
-    path = write(tmp_path, "typo", 'extends = "collective"\n[conditions]\ncomon_agenda = 1\n')
-    err = error_of(path)
-    assert_names(err, path, "conditions.comon_agenda", "unknown key", "did you mean 'common_agenda'")
+# One bad file each: the error names the file, the dotted key and what was expected.
+BAD_FILES = [
+    pytest.param(
+        'extends = "collective"\n[conditions]\ncomon_agenda = 1\n',
+        "conditions.comon_agenda", ("unknown key", "did you mean 'common_agenda'",), id="unknown_key_suggests"),
+    pytest.param(
+        'extends = "collective"\n[domains.clinics]\nvisiblity = 0.2\n',
+        "domains.clinics.visiblity", ("unknown key", "did you mean 'visibility'",), id="unknown_domain_key_suggests"),
+    pytest.param(
+        'extends = "collective"\n[conditons]\ncommon_agenda = 1\n',
+        "conditons", ("unknown key", "did you mean 'conditions'",), id="unknown_section"),
+    pytest.param(
+        'extends = "collective"\n[funder]\nbudget = "lots"\n',
+        "funder.budget", ("expected a number", "'lots'",), id="wrong_type"),
+    pytest.param(
+        'extends = "collective"\n[coalition]\nsize = 30.5\n',
+        "coalition.size", ("expected a whole number", "30.5",), id="wrong_type_whole_number"),
+    pytest.param(
+        'extends = "collective"\nconditions = 1\n',
+        "conditions", ("expected a table",), id="section_that_is_not_a_table"),
+    pytest.param(
+        'extends = "collective"\n[conditions]\nshared_measurement = 1.5\n',
+        "conditions.shared_measurement", ("expected a value from 0 to 1", "1.5",), id="value_out_of_range"),
+    pytest.param(
+        'extends = "collective"\n[domains.transportation]\nvisibility = -0.1\n',
+        "domains.transportation.visibility", ("expected a value from 0 to 1", "-0.1",), id="domain_value_out_of_range"),
+    pytest.param(
+        'extends = "collective"\nmonths = 0\n',
+        "months", ("from 1 to 600",), id="months_out_of_range"),
+]
 
 
-def test_unknown_domain_key_suggests(tmp_path):
-    path = write(tmp_path, "typo", 'extends = "collective"\n[domains.clinics]\nvisiblity = 0.2\n')
-    err = error_of(path)
-    assert_names(err, path, "domains.clinics.visiblity", "unknown key", "did you mean 'visibility'")
-
-
-def test_unknown_section(tmp_path):
-    path = write(tmp_path, "section", 'extends = "collective"\n[conditons]\ncommon_agenda = 1\n')
-    err = error_of(path)
-    assert_names(err, path, "conditons", "unknown key", "did you mean 'conditions'")
-
-
-def test_wrong_type(tmp_path):
-    path = write(tmp_path, "wrongtype", 'extends = "collective"\n[funder]\nbudget = "lots"\n')
-    err = error_of(path)
-    assert_names(err, path, "funder.budget", "expected a number", "'lots'")
-
-
-def test_wrong_type_whole_number(tmp_path):
-    path = write(tmp_path, "wrongint", 'extends = "collective"\n[coalition]\nsize = 30.5\n')
-    err = error_of(path)
-    assert_names(err, path, "coalition.size", "expected a whole number", "30.5")
-
-
-def test_section_that_is_not_a_table(tmp_path):
-    path = write(tmp_path, "notatable", 'extends = "collective"\nconditions = 1\n')
-    err = error_of(path)
-    assert_names(err, path, "conditions", "expected a table")
-
-
-def test_value_out_of_range(tmp_path):
-    path = write(tmp_path, "range", 'extends = "collective"\n[conditions]\nshared_measurement = 1.5\n')
-    err = error_of(path)
-    assert_names(err, path, "conditions.shared_measurement", "expected a value from 0 to 1", "1.5")
-
-
-def test_domain_value_out_of_range(tmp_path):
-    path = write(tmp_path, "drange", 'extends = "collective"\n[domains.transportation]\nvisibility = -0.1\n')
-    err = error_of(path)
-    assert_names(err, path, "domains.transportation.visibility", "expected a value from 0 to 1", "-0.1")
-
-
-def test_months_out_of_range(tmp_path):
-    path = write(tmp_path, "months", 'extends = "collective"\nmonths = 0\n')
-    err = error_of(path)
-    assert_names(err, path, "months", "from 1 to 600")
+@pytest.mark.parametrize("text, key, expected", BAD_FILES)
+def test_bad_file_names_file_key_and_expectation(tmp_path, text, key, expected):
+    path = write(tmp_path, "bad", text)
+    assert_names(error_of(path), path, key, *expected)
 
 
 def test_missing_file(tmp_path):
