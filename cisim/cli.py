@@ -4,6 +4,7 @@
     cisim run collective [--replicates 10]     # one scenario: one run, or replicates
     cisim scenarios                            # what is bundled
     cisim validate my-scenario.toml            # check a file
+    cisim sweep experiments/smoke.toml         # run an experiment's design on all cores
 
 A bad scenario file, key or ``--set`` prints one line ``cisim: error: ...`` and
 exits with status 2.  Outputs are written to temporary names and renamed, so an
@@ -345,6 +346,38 @@ def cmd_validate(args: argparse.Namespace, command: str) -> int:
     return 2 if failed else 0
 
 
+def cmd_sweep(args: argparse.Namespace, command: str) -> int:
+    import time
+
+    from cisim import metadata as meta
+    from cisim.experiment import load_experiment
+    from cisim.sweep import RUNS_DIR, STATUS_ERROR, run_sweep
+
+    experiment = load_experiment(args.experiment)
+    out = Path(args.out) if args.out else Path(DEFAULT_OUT) / _slug([experiment.name])
+    if not args.json:
+        print(f"{experiment.name}: {experiment.n_points} points x {experiment.replicates} replicates = "
+              f"{experiment.n_runs} runs of {experiment.scenario.name} ({experiment.scenario.months} months), "
+              f"{experiment.design} design", file=sys.stderr)
+    t0 = time.perf_counter()
+    results = run_sweep(experiment, out, workers=args.workers, resume=args.resume, progress=True, command=command)
+    seconds = time.perf_counter() - t0
+    failed = int((results["status"] == STATUS_ERROR).sum())
+    ok = len(results) - failed
+    files = {"dataset": out / RUNS_DIR, "metadata": out / "metadata.json"}
+    if args.json:
+        print(meta.dumps({"experiment": experiment.name, "file": str(experiment.source), "runs": len(results),
+                          "runs_ok": ok, "runs_failed": failed, "seconds": round(seconds, 3),
+                          "out_dir": str(out), "files": {k: str(v) for k, v in files.items()}}))
+        return 0
+    print(f"{ok} of {len(results)} runs ok, {failed} failed, in {seconds:.1f} s")
+    if failed:
+        first = results.loc[results["status"] == STATUS_ERROR].iloc[0]
+        print(f"first failure: point {first['point']}, replicate {first['replicate']}: {first['error']}")
+    print(f"\nWrote:\n  {files['dataset']}/  (Parquet dataset, a row per run)\n  {files['metadata']}")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 def _whole(lowest: int):
@@ -408,6 +441,21 @@ def build_parser() -> argparse.ArgumentParser:
                        "print OK or what is wrong (exit status 2 if any is wrong).")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("sweep", help="run an experiment file's design on all local cores",
+                       description="Run every point x replicate of an experiment file (experiments/*.toml) "
+                                   "in parallel; writes a Parquet dataset (a row per run) and metadata (JSON). "
+                                   "Interrupted, run the same command with --resume to do only the rest.")
+    p.add_argument("experiment", metavar="EXPERIMENT", help="path to an experiment file, or a bundled one's name")
+    p.add_argument("--out", "-o", default=None, metavar="DIR",
+                   help=f"directory for the results (default {DEFAULT_OUT}/<experiment name>/)")
+    p.add_argument("--workers", "-w", type=_whole(1), default=None, metavar="N",
+                   help="processes to run on (default: all local cores; one for a sweep of a few seconds); "
+                        "the numbers do not depend on it")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the finished runs in --out and run only the rest")
+    p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of text")
+    p.set_defaults(func=cmd_sweep)
     return parser
 
 
