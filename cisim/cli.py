@@ -378,6 +378,54 @@ def cmd_sweep(args: argparse.Namespace, command: str) -> int:
     return 0
 
 
+def _draw_report(kind: str, results, stem: Path, scenario: str | None, output: str) -> dict:
+    from cisim.reports import ablation_report, backbone_report
+
+    if kind == "backbone":
+        if "backbone.budget_share" not in results:
+            raise ValueError("expected a sweep over backbone.budget_share "
+                             "(like experiments/backbone_investment.toml)")
+        return backbone_report(results, stem, scenario=scenario)
+    return ablation_report(results, stem, scenario=scenario, output=output)
+
+
+def cmd_report(args: argparse.Namespace, command: str) -> int:
+    """Figures and tables for funders and teachers from a finished sweep's results."""
+    import json
+
+    from cisim.sweep import load_results
+
+    results_dir = Path(args.results)
+    if not (results_dir / "runs").is_dir():
+        raise ScenarioError(results_dir, None, "expected the --out directory of a finished 'cisim sweep' "
+                            "(with a runs/ dataset inside)")
+    results = load_results(results_dir)
+    scenario = None
+    meta_file = results_dir / "metadata.json"
+    if meta_file.is_file():
+        experiment = json.loads(meta_file.read_text()).get("experiment", {})
+        scenario = experiment.get("scenario_source") or experiment.get("scenario")
+    stem = Path(args.out) if args.out else results_dir / args.kind
+    try:
+        report = _draw_report(args.kind, results, stem, scenario if isinstance(scenario, str) else None,
+                              args.output)
+    except ValueError as exc:  # a results table that does not fit the report
+        raise ScenarioError(results_dir, None, str(exc)) from None
+    if args.kind == "backbone":
+        print(report["takeaway"] + "\n")
+        rows = [[f"{r.share:.0%}", _pct(r.outcome_36_mean),
+                 f"{_pct(r.outcome_60_mean)} [{_pct(r.outcome_60_ci_low)}, {_pct(r.outcome_60_ci_high)}]",
+                 _money(r.cost_per_point_mean), "best" if r.best_cost_effectiveness else ""]
+                for r in report["table"].itertuples()]
+        print(_table(["backbone share", "outcome year 3", "outcome year 5 [95% CI]", "cost per point", ""], rows))
+    else:
+        print(report["takeaway"] + "\n")
+        print(report["main"].to_string(index=False))
+    paths = [*report["figures"], *report["tables"]]
+    print("\nWrote:\n" + "\n".join(f"  {p}" for p in paths))
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 def _whole(lowest: int):
@@ -456,6 +504,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep the finished runs in --out and run only the rest")
     p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of text")
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("report", help="figures for a finished sweep: the backbone study or the ablation",
+                       description="Draw the report of a finished sweep: 'backbone' (outcome, cost per outcome "
+                                   "point and marginal return against the backbone's share; PNG, PDF, CSV) or "
+                                   "'ablation' (main effects and interactions of the conditions).")
+    p.add_argument("kind", choices=["backbone", "ablation"])
+    p.add_argument("results", metavar="RESULTS", help="the --out directory of 'cisim sweep'")
+    p.add_argument("--out", "-o", default=None, metavar="STEM",
+                   help="path and stem of the files (default RESULTS/<kind>)")
+    p.add_argument("--output", default="outcome_60", metavar="NAME",
+                   help="the per-run output the ablation ranks effects on (default outcome_60)")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

@@ -336,3 +336,40 @@ def test_cli_sweep_smoke(tmp_path):
     assert status == 2 and "--resume" in stderr
     status, stdout, _ = call(["sweep", str(SMOKE), "--out", str(out), "--workers", "1", "--resume"])
     assert status == 0 and "12 of 12 runs ok" in stdout
+
+
+def test_cli_report_draws_the_backbone_and_ablation_reports(tmp_path):
+    exp = write(tmp_path, """
+name = "report-smoke"
+scenario = "collective"
+seed = 3
+replicates = 3
+outputs = ["outcome_36", "outcome_final", "cost_per_point", "total_spend"]
+[changes]
+months = 36
+"coalition.size" = 12
+[design]
+kind = "grid"
+[factors."backbone.budget_share"]
+levels = [0.0, 0.1]
+[factors."conditions.shared_measurement"]
+levels = [0.0, 1.0]
+""")
+    out = tmp_path / "results"
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["sweep", str(exp), "--out", str(out), "--workers", "1"]) == 0
+        assert main(["report", "backbone", str(out)]) == 0
+        assert main(["report", "ablation", str(out), "--output", "outcome_final"]) == 0
+    for name in ("backbone.png", "backbone.pdf", "backbone.csv", "ablation.png", "ablation.csv"):
+        assert (out / name).stat().st_size > 0
+    table = pd.read_csv(out / "backbone.csv")
+    assert set(table["share"]) == {0.0, 0.1}
+    assert table["best_cost_effectiveness"].sum() == 1
+
+
+def test_cli_report_on_something_that_is_not_a_sweep_exits_2(tmp_path):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exc:
+        main(["report", "backbone", str(tmp_path)])
+    assert exc.value.code == 2
+    assert str(tmp_path) in err.getvalue() and "cisim sweep" in err.getvalue()
