@@ -52,8 +52,9 @@ levels = [0.0, 1.0]
 
 def test_bundled_experiments_load():
     bb = load_experiment(ROOT / "experiments" / "backbone_investment.toml")
-    assert bb.n_points == 16 and bb.replicates == 20 and bb.scenario.name == "collective"
-    assert bb.points()["backbone.budget_share"].tolist() == pytest.approx([0.02 * k for k in range(16)])
+    assert bb.n_points == 20 and bb.replicates == 20 and bb.scenario.name == "collective"
+    shares = [0.02 * k for k in range(16)] + [0.35, 0.40, 0.50, 0.60]
+    assert bb.points()["backbone.budget_share"].tolist() == pytest.approx(shares)
     five = load_experiment(ROOT / "experiments" / "five_conditions.toml")
     assert five.n_points == 32 and five.n_runs == 320
     assert len(five.points().drop(columns="point").drop_duplicates()) == 32
