@@ -420,7 +420,9 @@ def cmd_report(args: argparse.Namespace, command: str) -> int:
         print(_table(["backbone share", "outcome year 3", "outcome year 5 [95% CI]", "cost per point", ""], rows))
     else:
         print(report["takeaway"] + "\n")
-        print(report["main"].to_string(index=False))
+        rows = [[str(r.rank), r.label, f"{r.effect_points:+.1f} [{r.ci_low_points:+.1f}, {r.ci_high_points:+.1f}]"]
+                for r in report["main"].itertuples()]
+        print(_table(["rank", "condition", f"main effect on {args.output}, points [95% CI]"], rows))
     paths = [*report["figures"], *report["tables"]]
     print("\nWrote:\n" + "\n".join(f"  {p}" for p in paths))
     return 0
