@@ -70,13 +70,6 @@ ROOT, ACCESS, BB_CAP, BB_RESERVE, RAISED, OUTCOME0, FUND_FACTOR, BB_FUNDED, COAL
 CUM_INFLOW, CUM_SERVICES, CUM_MEETINGS, CUM_BACKBONE, CUM_WASTE = range(9, 14)
 STRENGTH = 14  # six consecutive columns: the backbone functions' strengths this month
 N_GLOBAL = 20
-GLOBAL_NAMES = (
-    "root_cause", "marginalized_access", "backbone_capacity", "backbone_reserve", "funds_raised",
-    "outcome_start", "funding_factor", "backbone_funded", "coalition",
-    "cum_inflow", "cum_services", "cum_meetings", "cum_backbone", "cum_waste",
-    "strength_strategy", "strength_activities", "strength_measurement", "strength_public_will",
-    "strength_policy", "strength_funding",
-)
 
 # ---- per-step outputs (columns of ``out``); coverage per domain goes to ``out_cov``
 OUTPUTS = (

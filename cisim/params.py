@@ -137,7 +137,3 @@ EVENT_KINDS = {
     "partner_leaves": "the value largest members leave the coalition",
 }
 
-
-def column(path: str) -> int:
-    """Column of a scalar parameter in the per-run parameter matrix."""
-    return COLUMN[path]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import subprocess
 import sys
@@ -11,24 +9,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_call import call
 
 from cisim import metadata as meta
-from cisim.cli import main, parse_sets, parse_value
+from cisim.cli import parse_sets, parse_value
 from cisim.scenario import ScenarioError
 
 FAST = ["--replicates", "4", "--set", "months=24"]
 VERSIONS = {"cisim", "mesa", "numpy", "pandas", "numba", "matplotlib", "SALib", "python"}
 
 
-def call(argv: list[str]) -> tuple[int, str, str]:
-    """Run the CLI in-process; return (status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = main(argv)
-        except SystemExit as exc:
-            status = exc.code
-    return status or 0, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_call import call
 
 from cisim import sweep as sw
 from cisim.cli import main
@@ -307,14 +308,6 @@ def test_months_as_a_factor(tmp_path):
 
 # ---------------------------------------------------------------- the command
 
-def call(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = main(argv)
-        except SystemExit as exc:
-            status = exc.code
-    return status or 0, out.getvalue(), err.getvalue()
 
 
 def test_cli_sweep_bad_file_exits_2(tmp_path):
