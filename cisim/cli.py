@@ -351,16 +351,31 @@ def cmd_sweep(args: argparse.Namespace, command: str) -> int:
 
     from cisim import metadata as meta
     from cisim.experiment import load_experiment
-    from cisim.sweep import RUNS_DIR, STATUS_ERROR, run_sweep
+    from cisim.sweep import RUNS_DIR, STATUS_ERROR, DaskSetupError, check_scheduler_address, load_results, run_sweep
 
     experiment = load_experiment(args.experiment)
+    if args.scheduler:
+        try:
+            check_scheduler_address(args.scheduler)
+        except DaskSetupError as exc:
+            raise ScenarioError("--scheduler", None, str(exc)) from None
     out = Path(args.out) if args.out else Path(DEFAULT_OUT) / _slug([experiment.name])
     if not args.json:
         print(f"{experiment.name}: {experiment.n_points} points x {experiment.replicates} replicates = "
               f"{experiment.n_runs} runs of {experiment.scenario.name} ({experiment.scenario.months} months), "
               f"{experiment.design} design", file=sys.stderr)
     t0 = time.perf_counter()
-    results = run_sweep(experiment, out, workers=args.workers, resume=args.resume, progress=True, command=command)
+    try:
+        results = run_sweep(experiment, out, workers=args.workers, resume=args.resume, progress=True,
+                            command=command, backend=args.backend, scheduler=args.scheduler)
+    except DaskSetupError as exc:
+        print(f"cisim: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        kept = len(load_results(out))
+        print(f"cisim: interrupted; {kept} of {experiment.n_runs} runs are kept in {out}. "
+              f"Run the same command with --resume to do only the rest.", file=sys.stderr)
+        raise SystemExit(130) from None
     seconds = time.perf_counter() - t0
     failed = int((results["status"] == STATUS_ERROR).sum())
     ok = len(results) - failed
@@ -504,6 +519,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "the numbers do not depend on it")
     p.add_argument("--resume", action="store_true",
                    help="keep the finished runs in --out and run only the rest")
+    p.add_argument("--backend", choices=["local", "dask"], default="local",
+                   help="'local': a process pool on this machine (default); 'dask': Dask distributed, on the "
+                        "cluster at --scheduler or on a local cluster bound to 127.0.0.1 (--workers processes)")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="run on the Dask cluster with this scheduler (implies --backend dask); every worker "
+                        "needs the same version of cisim installed")
     p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of text")
     p.set_defaults(func=cmd_sweep)
 

@@ -21,7 +21,7 @@ from importlib import metadata as _ilm
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("cisim", "mesa", "numpy", "pandas", "numba", "matplotlib", "SALib")
+PACKAGES = ("cisim", "mesa", "numpy", "pandas", "numba", "matplotlib", "SALib", "dask", "distributed")
 
 
 def package_versions() -> dict[str, str | None]:

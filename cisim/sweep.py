@@ -2,7 +2,8 @@
 
 ``run_sweep`` splits the runs of an experiment (``Experiment.runs()``, ordered by point
 then replicate) into chunks of consecutive runs and runs each chunk with ``run_batch``
-(one core per worker process).  Every finished chunk is written at once, atomically, as
+(one core per worker process; this process is one of the workers), or as tasks on a Dask
+cluster.  Every finished chunk is written at once, atomically, as
 its own Parquet file::
 
     OUT/runs/chunk-00000.parquet     a row per run: point, replicate, seed, the factors,
@@ -25,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -108,10 +110,12 @@ def run_chunk(scenario: Scenario, rows: pd.DataFrame, outputs: tuple[str, ...]) 
 
     If the chunk fails as a whole its runs are retried one by one, and each run that
     still fails is recorded with ``status="error"``, its error and NaN outputs.
+    ``table.attrs["batch_seconds"]`` is the time spent in the batch runner.
     """
     rows = rows.reset_index(drop=True)
     status = np.full(len(rows), STATUS_OK, dtype=object)
     errors: list[str | None] = [None] * len(rows)
+    t0 = time.perf_counter()
     try:
         out = _simulate(scenario, rows, outputs)
     except Exception:
@@ -123,11 +127,13 @@ def run_chunk(scenario: Scenario, rows: pd.DataFrame, outputs: tuple[str, ...]) 
             except Exception as exc:
                 status[i] = STATUS_ERROR
                 errors[i] = _error_text(exc)
+    seconds = time.perf_counter() - t0
     table = rows.copy()
     table["status"] = pd.array(status, dtype="string")
     table["error"] = pd.array(errors, dtype="string")
     for c in outputs:
         table[c] = out[c].to_numpy(dtype=float)
+    table.attrs["batch_seconds"] = seconds
     return table
 
 
@@ -136,21 +142,30 @@ def _write_chunk(table: pd.DataFrame, path: Path) -> None:
         table.to_parquet(tmp, index=False)
 
 
-def _chunk_job(k: int, scenario: Scenario, rows: pd.DataFrame, outputs: tuple[str, ...],
-               path: str) -> tuple[int, int, int]:
-    """Run chunk ``k`` and write it; returns (k, runs ok, runs failed)."""
-    table = run_chunk(scenario, rows, outputs)
-    _write_chunk(table, Path(path))
-    failed = int((table["status"] == STATUS_ERROR).sum())
-    return k, len(table) - failed, failed
+def _chunk_job(k: int, scenario: Scenario, rows: pd.DataFrame, outputs: tuple[str, ...]) -> tuple[int, pd.DataFrame]:
+    """Run chunk ``k`` where a worker is (a process of this machine or a Dask worker); returns (k, its rows).
+
+    The rows go back to the process that runs the sweep, which writes them: workers need no
+    shared file system.
+    """
+    return k, run_chunk(scenario, rows, outputs)
 
 
 def _worker_init() -> None:
     # Ctrl-C goes to the whole process group: let the main process decide, so a worker
-    # finishes and writes its chunk instead of dying with a traceback.
+    # finishes its chunk instead of dying with a traceback.
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _worker_versions() -> dict[str, str]:
+    """The versions that decide a run's numbers, as a worker sees them."""
+    return {k: v for k, v in meta.package_versions().items() if k in VERSION_KEYS}
+
+
+#: Packages whose versions must match between the sweep's process and every Dask worker.
+VERSION_KEYS = ("cisim", "numpy", "numba", "pandas", "python")
 
 
 # ---------------------------------------------------------------- the sweep
@@ -217,31 +232,44 @@ def _prepare_dir(experiment: Experiment, out_dir: Path, resume: bool, chunk_runs
     return plan
 
 
+BACKENDS = ("local", "dask")
+
+
 def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers: int | None = None,
               resume: bool = False, progress: bool | str = True, chunk_runs: int | None = None,
-              command: str | None = None, on_chunk: Callable[[int], None] | None = None) -> pd.DataFrame:
+              command: str | None = None, on_chunk: Callable[[int], None] | None = None,
+              backend: str = "local", scheduler: str | None = None) -> pd.DataFrame:
     """Run every run of an experiment's design and write the results to ``out_dir``.
 
     Args:
         experiment: an ``Experiment`` or the path of an experiment file.
         out_dir: directory for ``runs/chunk-*.parquet``, ``plan.json`` and ``metadata.json``.
-        workers: processes (default: all local cores, or 1 for a sweep of a few seconds); 1 runs in this
-            process.  The numbers do not depend on it.
+        workers: processes (default: all local cores, or 1 for a sweep of a few seconds): this one and
+            ``workers - 1`` spawned ones.  With ``backend="dask"`` and no scheduler, the local cluster's
+            worker processes.  The numbers do not depend on it.
         resume: keep the finished chunks in ``out_dir`` and run only the rest.  Without it, an
             ``out_dir`` that already holds results is an error.
         progress: a progress bar with the time left when stderr is a terminal; ``"force"`` always.
         chunk_runs: runs per chunk (default: up to ``MAX_CHUNK_RUNS``, at least 4 chunks per worker).
         command: the command line for the metadata.
         on_chunk: called with the number of each chunk as soon as it is written (for tests and tools).
+        backend: ``"local"`` (a process pool on this machine) or ``"dask"`` (Dask distributed: the cluster
+            at ``scheduler``, or a local cluster bound to 127.0.0.1).
+        scheduler: address of a running Dask scheduler (``tcp://HOST:PORT``); implies ``backend="dask"``.
 
     Returns:
         Every run's row (inputs, seed, status, error, outputs), sorted by point and replicate.
 
     Raises:
         ScenarioError: ``out_dir`` holds other results, or (with ``resume``) results of another experiment.
+        DaskSetupError: the Dask cluster cannot be reached or its workers cannot run cisim.
     """
     from cisim.runner import _show_progress
 
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if scheduler:
+        backend = "dask"
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
     out_dir = Path(out_dir)
@@ -249,17 +277,31 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
     workers = int(workers or default_workers())
     if workers < 1:
         raise ValueError(f"workers must be 1 or more, got {workers}")
+
+    executor: _Executor
+    t_start = time.perf_counter()
+    if backend == "dask":
+        executor = _DaskExecutor(scheduler, workers if (chosen or not scheduler) else None)
+        workers = executor.slots
     plan = _prepare_dir(experiment, out_dir, resume, chunk_runs, workers)
     size, n_chunks = plan["chunk_runs"], plan["chunks"]
     runs = experiment.runs()
     done = _finished_chunks(out_dir, n_chunks) if resume else set()
     todo = [k for k in range(n_chunks) if k not in done]
-    if not chosen and _work(experiment, sum(min(size, len(runs) - k * size) for k in todo)) < POOL_MIN_WORK:
-        workers = 1
+    if backend == "local":
+        if not chosen and _work(experiment, sum(min(size, len(runs) - k * size) for k in todo)) < POOL_MIN_WORK:
+            workers = 1
+        workers = min(workers, max(1, len(todo)))
+        t_start = time.perf_counter()
+        executor = _InProcess() if workers == 1 else _ProcessPool(workers)
+    startup = time.perf_counter() - t_start
 
     meta_file = out_dir / "metadata.json"
     previous = _read_json(meta_file) if resume else None
     started = _now()
+    session = {"started": started, "finished": None, "backend": backend, "scheduler": executor.address,
+               "start_method": getattr(executor, "start_method", None), "workers": workers,
+               "chunks_run": len(todo), "chunks_kept": len(done), "startup_seconds": round(startup, 3)}
     record: dict[str, Any] = {
         "kind": "sweep",
         "experiment": experiment.to_record(),
@@ -267,9 +309,8 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
         "command": command if command is not None else meta.command_line(),
         "started": (previous or {}).get("started", started),
         "finished": None,
-        "sessions": [*(previous or {}).get("sessions", []),
-                     {"started": started, "finished": None, "workers": workers, "chunks_run": len(todo),
-                      "chunks_kept": len(done)}],
+        "sessions": [*(previous or {}).get("sessions", []), session],
+        "backend": backend,
         "workers": workers,
         "runs": experiment.n_runs,
         "chunks": n_chunks,
@@ -292,69 +333,250 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
 
         bar = tqdm(total=experiment.n_runs, initial=experiment.n_runs - sum(len(rows_of(k)) for k in todo),
                    desc=experiment.name, unit=" runs", smoothing=0.1)
+    batch_seconds = 0.0
+
+    def finished(k: int, table: pd.DataFrame) -> None:
+        nonlocal batch_seconds
+        batch_seconds += float(table.attrs.get("batch_seconds", 0.0))
+        _write_chunk(table, chunk_path(out_dir, k))
+        if bar is not None:
+            bar.update(len(table))
+        if on_chunk is not None:
+            on_chunk(k)
+
     t0 = time.perf_counter()
     try:
-        if workers == 1 or len(todo) <= 1:
-            for k in todo:
-                _chunk_job(k, experiment.scenario, rows_of(k), experiment.outputs, str(chunk_path(out_dir, k)))
-                if bar is not None:
-                    bar.update(len(rows_of(k)))
-                if on_chunk is not None:
-                    on_chunk(k)
-        else:
-            _run_pool(experiment, todo, rows_of, out_dir, min(workers, len(todo)), bar, on_chunk)
+        executor.run([(k, experiment.scenario, rows_of(k), experiment.outputs) for k in todo], finished, bar)
     finally:
+        executor.close()
         if bar is not None:
             bar.close()
 
     results = load_results(out_dir)
-    finished = _now()
-    record["finished"] = finished
-    record["sessions"][-1]["finished"] = finished
-    record["sessions"][-1]["seconds"] = round(time.perf_counter() - t0, 3)
+    done_at = _now()
+    record["finished"] = done_at
+    session["finished"] = done_at
+    session["seconds"] = round(time.perf_counter() - t0, 3)
+    session["batch_seconds"] = round(batch_seconds, 3)
     record["runs_failed"] = int((results["status"] == STATUS_ERROR).sum()) if len(results) else 0
     record["runs_ok"] = len(results) - record["runs_failed"]
     meta.write_json(meta_file, record)
     return results
 
 
-def _run_pool(experiment: Experiment, todo: list[int], rows_of, out_dir: Path, workers: int, bar,
-              on_chunk) -> None:
-    import multiprocessing as mp
-    import signal
-    import threading
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+# ---------------------------------------------------------------- where chunks run
 
-    # Ctrl-C only sets a flag: a KeyboardInterrupt raised inside concurrent.futures' locks can
-    # deadlock the pool.  On the flag, chunks not started are dropped and the running ones finish
-    # and are written (they take seconds), so resuming loses nothing.
-    stop = threading.Event()
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
-    ctx = mp.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
-    try:
-        pending = {pool.submit(_chunk_job, k, experiment.scenario, rows_of(k), experiment.outputs,
-                               str(chunk_path(out_dir, k))) for k in todo}
-        while pending:
-            finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                if fut.cancelled():
-                    continue
-                k, ok, failed = fut.result()
-                if bar is not None:
-                    bar.update(ok + failed)
-                if on_chunk is not None:
-                    on_chunk(k)
-            if stop.is_set():
-                for fut in pending:
-                    fut.cancel()
-                if bar is not None:
-                    bar.set_description("interrupted: finishing the running chunks")
-                stop.clear()
-                raise KeyboardInterrupt
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+Job = tuple[int, Scenario, pd.DataFrame, tuple[str, ...]]
+Done = Callable[[int, pd.DataFrame], None]
+
+
+class DaskSetupError(RuntimeError):
+    """The Dask cluster cannot be reached, or its workers cannot run this cisim."""
+
+
+#: Seconds to wait for a Dask scheduler to answer.
+CONNECT_TIMEOUT = 20
+_ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
+
+
+def check_scheduler_address(address: str) -> str:
+    """``address`` if it reads as a Dask scheduler address (``tcp://HOST:PORT``), else a DaskSetupError."""
+    m = _ADDRESS.match(address.strip())
+    if not m or not 0 < int(m.group(3)) < 65536:
+        raise DaskSetupError(f"scheduler address {address!r}: expected tcp://HOST:PORT (or tls://, ws://, wss://, "
+                             "ucx://), for example tcp://10.0.0.5:8786")
+    return address.strip()
+
+
+class _Executor:
+    """Runs chunk jobs and hands each finished chunk's rows to ``done`` in this process.
+
+    Ctrl-C only sets a flag: a KeyboardInterrupt raised inside the pools' locks can deadlock
+    them.  On the flag, chunks not started are dropped, the running ones finish (they take
+    seconds) and are written where the backend allows, then KeyboardInterrupt is raised.
+    """
+
+    address: str | None = None
+    slots: int = 1
+
+    def run(self, jobs: list[Job], done: Done, bar) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _InProcess(_Executor):
+    def run(self, jobs: list[Job], done: Done, bar) -> None:
+        for job in jobs:
+            done(*_chunk_job(*job))
+
+
+class _Interrupt:
+    """Turns Ctrl-C into a flag for the duration of a ``with`` block (main thread only)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.flag = threading.Event()
+        self._previous = None
+        self._main = threading.current_thread() is threading.main_thread()
+
+    def __enter__(self) -> _Interrupt:
+        import signal
+
+        if self._main:
+            self._previous = signal.signal(signal.SIGINT, lambda *_: self.flag.set())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _warm() -> int:
+    """Load the compiled kernel in a worker (one run of one month), so chunks start at full speed."""
+    from cisim.runner import run_batch
+    from cisim.scenario import load
+
+    run_batch(load("collective").replace({"months": 1, "coalition.size": 2}), seeds=[0], threads=1)
+    return os.getpid()
+
+
+class _ProcessPool(_Executor):
+    """This process and ``workers - 1`` spawned worker processes on this machine.
+
+    A spawned worker spends a second or two importing and loading the compiled kernel before its
+    first chunk; this process has done that already, so it runs chunks too instead of waiting.
+    (Workers are spawned, not forked: pandas and pyarrow run threads of their own, and forking a
+    process that runs threads can deadlock the child.)
+    """
+
+    start_method = "spawn"
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.slots = workers
+        self.children = workers - 1
+        self.pool = ProcessPoolExecutor(max_workers=self.children, mp_context=mp.get_context("spawn"),
+                                        initializer=_worker_init)
+        self._warming = [self.pool.submit(_warm) for _ in range(self.children)]
+
+    def run(self, jobs: list[Job], done: Done, bar) -> None:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        queue = list(jobs)
+        pending: dict = {}  # future -> job
+        ahead = 2 * self.children  # each worker has a chunk running and one waiting
+        with _Interrupt() as stop:
+            while queue or pending:
+                while queue and len(pending) < ahead:
+                    job = queue.pop(0)
+                    pending[self.pool.submit(_chunk_job, *job)] = job
+                if not queue:
+                    # Near the end, take back a chunk no worker has started rather than wait for it.
+                    for fut in sorted(pending, key=lambda f: -pending[f][0]):
+                        if fut.cancel():
+                            queue.append(pending.pop(fut))
+                            break
+                if queue:  # this process takes the next chunk itself
+                    done(*_chunk_job(*queue.pop(0)))
+                    finished = [f for f in pending if f.done()]
+                else:
+                    finished = list(wait(pending, timeout=0.25, return_when=FIRST_COMPLETED).done)
+                for fut in finished:
+                    pending.pop(fut)
+                    if not fut.cancelled():
+                        done(*fut.result())
+                if stop.flag.is_set():
+                    if bar is not None:
+                        bar.set_description("interrupted: finishing the running chunks")
+                    for fut in pending:
+                        fut.cancel()
+                    for fut in wait(pending).done:
+                        if not fut.cancelled() and fut.exception() is None:
+                            done(*fut.result())
+                    raise KeyboardInterrupt
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _DaskExecutor(_Executor):
+    """Chunks as Dask tasks: on the cluster at ``scheduler``, or on a local cluster bound to 127.0.0.1.
+
+    One task per chunk (a chunk is seconds of work; a Dask task costs milliseconds).  Workers need
+    the same cisim, numpy, numba, pandas and Python as this process, which is checked first.
+    """
+
+    def __init__(self, scheduler: str | None, workers: int | None) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - dask is a dependency
+            raise DaskSetupError(f"the Dask backend needs dask[distributed]: {exc}") from exc
+        self.cluster = None
+        try:
+            if scheduler:
+                self.client = Client(check_scheduler_address(scheduler), timeout=CONNECT_TIMEOUT)
+            else:
+                # Every port (scheduler, workers, the scheduler's web page) on 127.0.0.1, chosen free.
+                self.cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
+                                            processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0")
+                self.client = Client(self.cluster)
+        except (OSError, TimeoutError, ValueError) as exc:
+            self.close()
+            raise DaskSetupError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+        self.address = self.client.scheduler.address
+        self.slots = max(1, sum(self.client.nthreads().values()))
+        self._check_workers()
+
+    def _check_workers(self) -> None:
+        mine = _worker_versions()
+        try:
+            theirs = self.client.run(_worker_versions)
+        except Exception as exc:
+            self.close()
+            raise DaskSetupError(f"the workers of {self.address} cannot run cisim ({_error_text(exc)}); "
+                                 "install cisim (the same version) on every worker") from exc
+        for worker, versions in theirs.items():
+            if versions != mine:
+                self.close()
+                diff = ", ".join(f"{k} {versions.get(k)} (here {mine.get(k)})" for k in VERSION_KEYS
+                                 if versions.get(k) != mine.get(k))
+                raise DaskSetupError(f"worker {worker} has other versions than this process: {diff}; "
+                                     "the numbers would not be reproducible")
+
+    def run(self, jobs: list[Job], done: Done, bar) -> None:
+        from distributed import as_completed
+
+        if not jobs:
+            return
+        import uuid
+
+        tag = uuid.uuid4().hex[:12]
+        scenario = self.client.scatter(jobs[0][1], broadcast=True)
+        futures = [self.client.submit(_chunk_job, k, scenario, rows, outputs, key=f"cisim-chunk-{k}-{tag}",
+                                      pure=False)
+                   for k, _, rows, outputs in jobs]
+        with _Interrupt() as stop:
+            queue = as_completed(futures, with_results=False)
+            while not queue.is_empty():
+                for fut in queue.next_batch(block=False) or ():
+                    done(*fut.result())
+                if stop.flag.is_set():
+                    if bar is not None:
+                        bar.set_description("interrupted")
+                    self.client.cancel(futures)
+                    raise KeyboardInterrupt
+                time.sleep(0.05)
+
+    def close(self) -> None:
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
+        if self.cluster is not None:
+            self.cluster.close()

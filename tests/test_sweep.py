@@ -217,11 +217,70 @@ def test_sweep_rows_equal_run_batch(smoke_one):
     assert record["scenario"]["parameters"]["months"] == 24
 
 
-def test_two_workers_give_the_same_rows(smoke_one, tmp_path):
+@pytest.fixture(scope="module")
+def smoke_pool(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pool")
+    return out, sw.run_sweep(SMOKE, out, workers=2, progress=False, chunk_runs=3)
+
+
+def test_two_workers_give_the_same_rows(smoke_one, smoke_pool):
     _, one = smoke_one
-    two = sw.run_sweep(SMOKE, tmp_path / "two", workers=2, progress=False, chunk_runs=3)
+    out, two = smoke_pool
     pd.testing.assert_frame_equal(one, two)
-    assert json.loads((tmp_path / "two" / "metadata.json").read_text())["workers"] == 2
+    record = json.loads((out / "metadata.json").read_text())
+    assert record["workers"] == 2 and record["backend"] == "local"
+    assert 0 < record["sessions"][-1]["batch_seconds"]
+
+
+def test_dask_cluster_gives_the_same_rows_as_the_process_pool(smoke_pool, tmp_path):
+    from distributed import LocalCluster
+
+    _, pool = smoke_pool
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address="127.0.0.1:0") as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://127.0.0.1:")
+        df = sw.run_sweep(SMOKE, tmp_path / "d", progress=False, chunk_runs=3, scheduler=address)
+    pd.testing.assert_frame_equal(df, pool)
+    record = json.loads((tmp_path / "d" / "metadata.json").read_text())
+    assert record["backend"] == "dask" and record["workers"] == 2 and record["runs_ok"] == 12
+    assert record["sessions"][-1]["scheduler"] == address and record["versions"]["distributed"]
+
+
+def test_cli_sweep_on_a_local_dask_cluster(smoke_one, tmp_path):
+    _, one = smoke_one
+    out = tmp_path / "dc"
+    argv = ["sweep", str(SMOKE), "--out", str(out), "--backend", "dask", "--workers", "1", "--json"]
+    status, stdout, stderr = call(argv)
+    assert status == 0, stderr
+    assert json.loads(stdout)["runs_ok"] == 12
+    record = json.loads((out / "metadata.json").read_text())
+    assert record["backend"] == "dask" and record["sessions"][-1]["scheduler"].startswith("tcp://127.0.0.1:")
+    pd.testing.assert_frame_equal(sw.load_results(out), one)
+
+
+@pytest.mark.parametrize("address, words", [
+    ("nonsense://x", "expected tcp://HOST:PORT"),
+    ("tcp://127.0.0.1:99999", "expected tcp://HOST:PORT"),
+])
+def test_cli_sweep_bad_scheduler_address_exits_2(tmp_path, address, words):
+    out = tmp_path / "x"
+    status, stdout, stderr = call(["sweep", str(SMOKE), "--out", str(out), "--scheduler", address])
+    assert status == 2 and stdout == "" and words in stderr and "--scheduler" in stderr
+    assert not out.exists()
+
+
+def test_cli_sweep_unreachable_scheduler_exits_2_and_writes_nothing(tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(sw, "CONNECT_TIMEOUT", 1)
+    out = tmp_path / "x"
+    status, _, stderr = call(["sweep", str(SMOKE), "--out", str(out), "--scheduler", f"tcp://127.0.0.1:{port}"])
+    assert status == 2 and "cannot reach the Dask scheduler" in stderr
+    assert not out.exists()
 
 
 def test_existing_results_are_not_overwritten(smoke_one):

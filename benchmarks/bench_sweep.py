@@ -1,0 +1,104 @@
+"""The experiment engine's overhead on top of the batch runner, for a 20,000-run sweep on 2 workers.
+
+The sweep is the bundled backbone investment study (``collective``, 20 backbone shares, 60
+months) with 1,000 replicates per share.  In the same process it measures:
+
+- the batch runner alone: ``run_batch`` over the same 20,000 parameter rows and seeds on one
+  core (``threads=1``); on 2 workers its ideal time is half that;
+- the batch runner on 2 threads (``threads=2``), the in-process alternative to a sweep;
+- ``run_sweep`` with 2 worker processes: chunking, starting and warming the workers,
+  pickling, writing every chunk to Parquet, the metadata record.
+
+The overhead is the sweep's wall time over the ideal 2-worker time of the batch runner, minus
+one; the same figure is also given from the workers' side (worker-seconds not spent in the batch
+runner, over those that were) and without the workers' start-up.  The rows of the sweep are
+checked against the batch runner's.
+
+    uv run python benchmarks/bench_sweep.py [--replicates 1000] [--workers 2] [--backend local|dask]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cisim.experiment import load_experiment
+from cisim.runner import run_batch
+from cisim.sweep import run_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--replicates", type=int, default=1000, help="replicates per share (20 shares)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--backend", choices=["local", "dask"], default="local")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    experiment = load_experiment(ROOT / "experiments" / "backbone_investment.toml")
+    experiment.replicates = args.replicates
+    runs = experiment.runs()
+    params = runs.drop(columns=["point", "replicate"])
+
+    run_batch(params.iloc[:50], scenario=experiment.scenario, threads=1)  # load the kernel
+    t = time.perf_counter()
+    direct = run_batch(params, scenario=experiment.scenario, threads=1).summary
+    one_core = time.perf_counter() - t
+    t = time.perf_counter()
+    run_batch(params, scenario=experiment.scenario, threads=args.workers)
+    threads = time.perf_counter() - t
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        df = run_sweep(experiment, Path(tmp) / "sweep", workers=args.workers, progress=False, backend=args.backend)
+        wall = time.perf_counter() - t
+        session = json.loads((Path(tmp) / "sweep" / "metadata.json").read_text())["sessions"][-1]
+    for c in experiment.outputs:
+        np.testing.assert_array_equal(df[c].to_numpy(), direct[c].to_numpy())
+
+    n = len(runs)
+    ideal = one_core / args.workers
+    in_workers = session["batch_seconds"]
+    startup = session["startup_seconds"]
+    result = {
+        "runs": n,
+        "workers": args.workers,
+        "backend": args.backend,
+        "start_method": session.get("start_method"),
+        "chunks": session["chunks_run"],
+        "batch_runner_one_core_s": round(one_core, 2),
+        "batch_runner_ideal_on_workers_s": round(ideal, 2),
+        "batch_runner_threads_s": round(threads, 2),
+        "sweep_wall_s": round(wall, 2),
+        "sweep_startup_s": round(startup, 2),
+        "batch_seconds_in_workers": round(in_workers, 2),
+        "overhead_vs_ideal": round(wall / ideal - 1, 4),
+        "overhead_worker_time": round((args.workers * wall - in_workers) / in_workers, 4),
+        "overhead_after_startup": round((wall - startup) / ideal - 1, 4),
+        "sweep_over_batch_threads": round(wall / threads, 3),
+        "runs_per_s_sweep": round(n / wall, 1),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{n} runs ({experiment.name}, {experiment.scenario.months} months), {args.workers} workers, "
+          f"backend {args.backend} ({result['start_method'] or 'cluster'}), {result['chunks']} chunks")
+    print(f"  batch runner, one core           {one_core:7.2f} s   -> ideal on {args.workers} workers {ideal:6.2f} s")
+    print(f"  batch runner, {args.workers} threads         {threads:7.2f} s")
+    print(f"  sweep, {args.workers} workers               {wall:7.2f} s   ({n / wall:.0f} runs/s; "
+          f"start-up {startup:.2f} s; batch runner inside the workers {in_workers:.2f} s)")
+    print(f"  engine overhead vs the ideal     {100 * result['overhead_vs_ideal']:+6.1f}%")
+    print(f"  ... in worker time               {100 * result['overhead_worker_time']:+6.1f}%")
+    print(f"  ... without the start-up         {100 * result['overhead_after_startup']:+6.1f}%")
+    print(f"  sweep / batch runner on threads  {result['sweep_over_batch_threads']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
