@@ -393,6 +393,88 @@ def cmd_sweep(args: argparse.Namespace, command: str) -> int:
     return 0
 
 
+def _known(x: Any) -> bool:
+    return x is not None and not (isinstance(x, float) and x != x) and str(x) != "<NA>"
+
+
+def _true(x: Any) -> bool:
+    return _known(x) and bool(x)
+
+
+def cmd_sensitivity(args: argparse.Namespace, command: str) -> int:
+    from cisim import metadata as meta
+    from cisim import sensitivity as sa
+    from cisim.experiment import load_experiment
+    from cisim.sensitivity_study import run_sensitivity
+    from cisim.sweep import DaskSetupError, check_scheduler_address, load_results
+
+    experiment = load_experiment(args.experiment)
+    if not experiment.is_sensitivity:
+        raise ScenarioError(str(experiment.source), "design.kind",
+                            f"expected a sensitivity design ({', '.join(sa.METHODS)}), got {experiment.design!r}; "
+                            "run grid, lhs and table designs with 'cisim sweep'")
+    if args.scheduler:
+        try:
+            check_scheduler_address(args.scheduler)
+        except DaskSetupError as exc:
+            raise ScenarioError("--scheduler", None, str(exc)) from None
+    out = Path(args.out) if args.out else Path(DEFAULT_OUT) / _slug([experiment.name])
+    d = experiment.sa_design
+    if not args.json:
+        print(f"{experiment.name}: {d.method} design, {len(d.model_factors)} factors + "
+              f"{'a dummy' if d.dummy else 'no dummy'}, N = {d.n}: {experiment.n_points} points x "
+              f"{experiment.replicates} replicates = {experiment.n_runs} runs of {experiment.scenario.name} "
+              f"({experiment.scenario.months} months)", file=sys.stderr)
+    try:
+        study = run_sensitivity(experiment, out, workers=args.workers, resume=args.resume, progress=True,
+                                backend=args.backend, scheduler=args.scheduler, command=command)
+    except DaskSetupError as exc:
+        print(f"cisim: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except ValueError as exc:  # the runs are kept; the analysis cannot use them as they are
+        print(f"cisim: error: analysing the runs in {out}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        kept = len(load_results(out))
+        print(f"cisim: interrupted; {kept} of {experiment.n_runs} runs are kept in {out}. "
+              f"Run the same command with --resume to do only the rest (and the analysis).", file=sys.stderr)
+        raise SystemExit(130) from None
+    res = study.result
+    if args.json:
+        print(meta.dumps({"experiment": experiment.name, "method": res.method, "n": res.n,
+                          "runs": len(study.runs), "seconds": study.seconds, "warnings": study.warnings,
+                          "noise": res.noise.to_dict(orient="records"),
+                          "indices": res.indices.to_dict(orient="records"),
+                          "out_dir": str(out), "files": {k: [str(p) for p in v] for k, v in study.files.items()}}))
+        return 0
+    rank = sa.RANK_INDEX[res.method]
+    for output in res.outputs:
+        noise = res.noise[res.noise["output"] == output].iloc[0]
+        print(f"\n{output}: factors by {rank} (95% interval); noise floor (dummy) {noise['noise_floor']:.3f}, "
+              f"noise share of the replicate mean {noise['noise_share_of_mean']:.3f}")
+        table = res.table(output, rank).sort_values("value", ascending=False)
+        rows = []
+        for r in table.itertuples():
+            flags = []
+            if r.factor == sa.DUMMY:
+                flags.append("noise floor")
+            elif not _true(r.above_noise):
+                flags.append("not above noise")
+            if _known(r.converged) and not _true(r.converged):
+                flags.append("not converged")
+            rows.append([r.factor, f"{r.value:.3f}", f"[{r.conf_low:.3f}, {r.conf_high:.3f}]", ", ".join(flags)])
+        print(_table(["factor", rank, "interval", ""], rows, right={1}))
+    for w in study.warnings:
+        print(f"\nwarning: {w}")
+    print(f"\n{len(study.runs)} runs in {study.seconds.get('runs', 0):.1f} s, analysis in "
+          f"{study.seconds.get('analysis', 0):.1f} s")
+    print(f"\nWrote into {out}/:")
+    for kind, paths in study.files.items():
+        names = sorted({p.name for p in paths})
+        print(f"  {kind}: " + ", ".join(names[:6]) + (f", ... ({len(names)} files)" if len(names) > 6 else ""))
+    return 0
+
+
 def _draw_report(kind: str, results, stem: Path, scenario: str | None, output: str) -> dict:
     from cisim.reports import ablation_report, backbone_report
 
@@ -470,6 +552,21 @@ def _add_common(p: argparse.ArgumentParser, replicates: int) -> None:
                    help="change a value in every scenario, e.g. --set months=36 backbone.budget_share=0.1")
 
 
+def _add_engine(p: argparse.ArgumentParser) -> None:
+    """Where and how the runs of an experiment go: workers, resume, backend."""
+    p.add_argument("--workers", "-w", type=_whole(1), default=None, metavar="N",
+                   help="processes to run on (default: all local cores; one for a sweep of a few seconds); "
+                        "the numbers do not depend on it")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the finished runs in --out and run only the rest")
+    p.add_argument("--backend", choices=["local", "dask"], default="local",
+                   help="'local': a process pool on this machine (default); 'dask': Dask distributed, on the "
+                        "cluster at --scheduler or on a local cluster bound to 127.0.0.1 (--workers processes)")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="run on the Dask cluster with this scheduler (implies --backend dask); every worker "
+                        "needs the same version of cisim installed")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cisim",
@@ -514,19 +611,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("experiment", metavar="EXPERIMENT", help="path to an experiment file, or a bundled one's name")
     p.add_argument("--out", "-o", default=None, metavar="DIR",
                    help=f"directory for the results (default {DEFAULT_OUT}/<experiment name>/)")
-    p.add_argument("--workers", "-w", type=_whole(1), default=None, metavar="N",
-                   help="processes to run on (default: all local cores; one for a sweep of a few seconds); "
-                        "the numbers do not depend on it")
-    p.add_argument("--resume", action="store_true",
-                   help="keep the finished runs in --out and run only the rest")
-    p.add_argument("--backend", choices=["local", "dask"], default="local",
-                   help="'local': a process pool on this machine (default); 'dask': Dask distributed, on the "
-                        "cluster at --scheduler or on a local cluster bound to 127.0.0.1 (--workers processes)")
-    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                   help="run on the Dask cluster with this scheduler (implies --backend dask); every worker "
-                        "needs the same version of cisim installed")
+    _add_engine(p)
     p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of text")
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("sensitivity", help="global sensitivity analysis (SALib) of an experiment file",
+                       description="Run a sensitivity experiment (experiments/sobol_default.toml, "
+                                   "morris_screening.toml, or a file with [design] kind = sobol, morris, efast, "
+                                   "rbd_fast, pawn or delta) through the sweep engine, then compute the indices on "
+                                   "the replicate means, with bootstrap intervals, the noise share, the dummy "
+                                   "factor's noise floor and convergence at N/4, N/2 and N. Writes tables (CSV, "
+                                   "Parquet), figures (PNG, SVG) and sensitivity.json.")
+    p.add_argument("experiment", metavar="EXPERIMENT", help="path to an experiment file, or a bundled one's name")
+    p.add_argument("--out", "-o", default=None, metavar="DIR",
+                   help=f"directory for the runs and the analysis (default {DEFAULT_OUT}/<experiment name>/)")
+    _add_engine(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of text")
+    p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("report", help="figures for a finished sweep: the backbone study or the ablation",
                        description="Draw the report of a finished sweep: 'backbone' (outcome, cost per outcome "

@@ -46,9 +46,11 @@ Every error is a ``ScenarioError`` naming the experiment file and key, as for sc
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,9 +76,25 @@ TOP_KEYS = {
     "name": str, "description": str, "scenario": str, "seed": int, "replicates": int, "outputs": list,
     "common_seeds": bool, "changes": dict, "design": dict, "factors": dict,
 }
-DESIGN_KINDS = ("grid", "lhs", "table")
-DESIGN_KEYS = {"grid": {"kind": str}, "lhs": {"kind": str, "points": int}, "table": {"kind": str, "file": str}}
-FACTOR_KEYS = {"grid": {"levels": list}, "lhs": {"low": float, "high": float, "integer": bool}, "table": {}}
+#: Sensitivity-analysis designs (``cisim sensitivity``): SALib's samplers, see ``cisim.sensitivity``.
+SENSITIVITY_KINDS = ("sobol", "morris", "efast", "rbd_fast", "pawn", "delta")
+DESIGN_KINDS = ("grid", "lhs", "table", *SENSITIVITY_KINDS)
+_SA_COMMON = {"kind": str, "n": int, "dummy": bool, "bootstrap": int, "conf_level": float, "time_resolved": bool,
+              "analyze": list}
+DESIGN_KEYS = {"grid": {"kind": str}, "lhs": {"kind": str, "points": int}, "table": {"kind": str, "file": str},
+               "sobol": {**_SA_COMMON, "second_order": bool, "scramble": bool},
+               "morris": {**_SA_COMMON, "num_levels": int},
+               "efast": {**_SA_COMMON, "M": int},
+               "rbd_fast": {**_SA_COMMON, "M": int},
+               "pawn": {**_SA_COMMON, "S": int},
+               "delta": dict(_SA_COMMON)}
+_SA_FACTOR_KEYS = {"low": float, "high": float, "dist": str, "bounds": list, "integer": bool}
+FACTOR_KEYS = {"grid": {"levels": list}, "lhs": {"low": float, "high": float, "integer": bool}, "table": {},
+               **{k: _SA_FACTOR_KEYS for k in SENSITIVITY_KINDS}}
+#: What ``cisim sensitivity`` analyses when the design names no outputs: the 5-year outcome,
+#: the equity gap and cost-effectiveness (points per $1M: cost per point is undefined where
+#: nothing is gained, and every design point needs a value).
+DEFAULT_ANALYZED = ("outcome_60", "equity_gap_final", "points_per_million")
 MONTHS = Field("months", 60, 1, 600, "months", "Months simulated.", integer=True)
 #: Columns of ``Experiment.runs()`` before the factors.
 RUN_COLUMNS = ("point", "replicate", "seed")
@@ -174,6 +192,14 @@ class Experiment:
     common_seeds: bool
     raw: dict[str, Any] = field(repr=False)
     _points: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    #: The SALib design of a sensitivity experiment (``cisim.sensitivity.Design``), else None.
+    sa_design: Any = field(repr=False, default=None)
+    #: Analysis settings of a sensitivity experiment: analyze (outputs), bootstrap, conf_level, time_resolved.
+    analysis: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_sensitivity(self) -> bool:
+        return self.sa_design is not None
 
     def points(self) -> pd.DataFrame:
         """The design points: a row per point, column ``point`` then one column per factor."""
@@ -190,7 +216,10 @@ class Experiment:
     def runs(self) -> pd.DataFrame:
         """Every run: ``point``, ``replicate``, ``seed`` and the factor values, ordered by point then replicate."""
         pts = self._points
-        seeds = derive_seeds(self.seed, len(pts), self.replicates, self.common_seeds)
+        if self.sa_design is not None:
+            seeds = self.sa_design.seeds(self.replicates)  # per point and replicate, never shared
+        else:
+            seeds = derive_seeds(self.seed, len(pts), self.replicates, self.common_seeds)
         rep = np.tile(np.arange(self.replicates), len(pts))
         idx = np.repeat(np.arange(len(pts)), self.replicates)
         df = pd.DataFrame({"point": idx, "replicate": rep, "seed": seeds.reshape(-1)})
@@ -206,7 +235,16 @@ class Experiment:
             "seed": self.seed, "replicates": self.replicates, "common_seeds": self.common_seeds,
             "design": self.design, "factors": self.factors, "points": self.n_points, "runs": self.n_runs,
             "outputs": list(self.outputs), "changes": self.changes,
+            **({"sensitivity": self.sensitivity_record()} if self.sa_design is not None else {}),
         }
+
+    def sensitivity_record(self) -> dict[str, Any]:
+        """The SALib design and analysis settings, for the metadata."""
+        d = self.sa_design
+        return {"method": d.method, "n": d.n, "second_order": d.second_order, "dummy": d.dummy,
+                "options": d.options, "design_rows": d.n_points,
+                "factors": [{"name": f.name, "dist": f.dist, "bounds": list(f.bounds), "integer": f.integer}
+                            for f in d.factors], **self.analysis}
 
     def fingerprint(self) -> str:
         """A hash of everything that decides the runs and their numbers (to refuse resuming another experiment)."""
@@ -290,7 +328,13 @@ def load_experiment(path: str | Path) -> Experiment:
             raise ScenarioError(file, key, f"expected a table, got {spec!r}")
         _keys(file, key + ".", spec, FACTOR_KEYS[kind])
 
-    if kind == "grid":
+    sa_design = None
+    analysis: dict[str, Any] = {}
+    if kind in SENSITIVITY_KINDS:
+        sa_design, analysis = _sensitivity_design(file, kind, design, factors, fields, int(seed), outputs,
+                                                  base.months)
+        points = sa_design.points()
+    elif kind == "grid":
         levels = []
         for fpath, spec in factors.items():
             key = f"factors.{fpath}.levels"
@@ -358,6 +402,9 @@ def load_experiment(path: str | Path) -> Experiment:
         factors = {str(c): {} for c in points.columns}
     points.insert(0, "point", np.arange(len(points)))
 
+    if sa_design is not None and raw.get("common_seeds"):
+        raise ScenarioError(file, "common_seeds", "a sensitivity design derives a seed per point and replicate; "
+                            "common seeds would correlate the points' noise (remove common_seeds)")
     return Experiment(
         name=raw.get("name") or path.stem,
         description=" ".join(raw.get("description", "").split()),
@@ -372,4 +419,107 @@ def load_experiment(path: str | Path) -> Experiment:
         common_seeds=bool(raw.get("common_seeds", kind != "lhs")),
         raw=copy.deepcopy(raw),
         _points=points,
+        sa_design=sa_design,
+        analysis=analysis,
     )
+
+
+def _sensitivity_design(file: str, kind: str, design: dict[str, Any], factors: dict[str, Any],
+                        fields: dict[str, Field], seed: int, outputs: list[str], months: int):
+    """The SALib design and analysis settings of a sensitivity experiment (see ``cisim.sensitivity``)."""
+    from cisim import sensitivity as sa
+
+    n = design.get("n")
+    if n is None:
+        raise ScenarioError(file, "design.n", "missing (the base sample size: N for Sobol', a power of two; "
+                            "trajectories for Morris; points per curve for eFAST; points for the others)")
+    sa_factors = []
+    for fpath, spec in factors.items():
+        key = f"factors.{fpath}"
+        f = fields[fpath]
+        dist = spec.get("dist", "unif")
+        if dist not in sa.DISTS:
+            raise ScenarioError(file, key + ".dist", f"expected one of {', '.join(sa.DISTS)}, got {dist!r}"
+                                f"{_suggest(str(dist), sa.DISTS)}")
+        if "bounds" in spec:
+            if "low" in spec or "high" in spec:
+                raise ScenarioError(file, key, "give either low and high, or bounds, not both")
+            bounds = spec["bounds"]
+            for v in bounds:
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    raise ScenarioError(file, key + ".bounds", f"expected numbers, got {v!r}")
+        elif dist in ("unif", "logunif"):
+            for b in ("low", "high"):
+                if b not in spec:
+                    raise ScenarioError(file, f"{key}.{b}", f"missing (a {dist} factor needs low and high)")
+            bounds = [spec["low"], spec["high"]]
+        else:
+            want = ", ".join(sa.DISTS[dist])
+            raise ScenarioError(file, key + ".bounds", f"missing (a {dist} factor needs bounds = [{want}])")
+        if dist in ("unif", "logunif", "triang", "truncnorm") and len(bounds) >= 2:
+            # the support must lie inside the parameter's range
+            _check_level(file, key + (".bounds" if "bounds" in spec else ".low"), _float_field(f), bounds[0])
+            _check_level(file, key + (".bounds" if "bounds" in spec else ".high"), _float_field(f), bounds[1])
+        integer = bool(f.integer or spec.get("integer", False))
+        try:
+            sa_factors.append(sa.Factor(fpath, tuple(bounds), dist, integer))
+        except ValueError as exc:
+            raise ScenarioError(file, key, str(exc).replace(f"factor {fpath!r}", "").lstrip(" :")) from None
+    options = {k: design[k] for k in ("scramble", "num_levels", "M", "S") if k in design}
+    try:
+        d = sa.make_design(sa_factors, kind, n, seed, second_order=bool(design.get("second_order", False)),
+                           dummy=bool(design.get("dummy", True)), **options)
+    except (ValueError, TypeError) as exc:
+        raise ScenarioError(file, "design", str(exc)) from None
+    points = d.points()
+    for fac in d.model_factors:
+        f = fields[fac.name]
+        vals = points[fac.name].to_numpy(dtype=float)
+        bad = (vals < f.lo) | (vals > f.hi)
+        if bad.any():
+            raise ScenarioError(file, f"factors.{fac.name}", f"{int(bad.sum())} sampled values fall outside the "
+                                f"parameter's range {f.lo:g} to {f.hi:g} (e.g. {vals[bad][0]:g}); narrow the "
+                                "distribution or use truncnorm")
+    def defined(o: str) -> bool:  # outcome_<month> is NaN for every run past the horizon
+        m = re.fullmatch(r"outcome_(\d+)", o)
+        return m is None or int(m.group(1)) <= months
+
+    if "analyze" in design:
+        analyzed = list(design["analyze"])
+        key = "design.analyze"
+    else:
+        wanted = [o if defined(o) else "outcome_final" for o in DEFAULT_ANALYZED]
+        analyzed = [o for o in dict.fromkeys(wanted) if o in outputs] or [o for o in outputs if defined(o)]
+        key = "outputs"
+    for o in analyzed:
+        if o not in outputs:
+            raise ScenarioError(file, key, f"output {o!r} is not among the outputs kept ({', '.join(outputs)})")
+        if not defined(o) and "months" not in factors:
+            raise ScenarioError(file, key, f"output {o!r} is undefined for a {months}-month horizon; analyse "
+                                "outcome_final or an earlier month")
+    if not analyzed:
+        raise ScenarioError(file, "outputs", "no output to analyse is defined for this horizon")
+    bootstrap = design.get("bootstrap", 500)
+    if bootstrap < 2:
+        raise ScenarioError(file, "design.bootstrap", f"expected 2 or more resamples, got {bootstrap!r}")
+    conf = design.get("conf_level", 0.95)
+    if not 0 < conf < 1:
+        raise ScenarioError(file, "design.conf_level", f"expected a value between 0 and 1, got {conf!r}")
+    time_resolved = bool(design.get("time_resolved", False))
+    if time_resolved:
+        from cisim.summary import YEARLY_OUTCOMES
+
+        if "months" in factors:
+            raise ScenarioError(file, "design.time_resolved", "needs a fixed horizon; months is a factor here")
+        missing = [c for y, c in YEARLY_OUTCOMES if 12 * y <= months and c not in outputs]
+        if missing:
+            raise ScenarioError(file, "outputs", f"time-resolved indices need the outcome at the end of each year: "
+                                f"add {', '.join(missing)} to outputs")
+    analysis = {"analyze": list(analyzed), "bootstrap": int(bootstrap), "conf_level": float(conf),
+                "time_resolved": time_resolved}
+    return d, analysis
+
+
+def _float_field(f: Field) -> Field:
+    """``f`` without its whole-number rule (bounds of an integer factor may be any number in range)."""
+    return dataclasses.replace(f, integer=False)

@@ -37,6 +37,7 @@ from cisim import metadata as meta
 from cisim.compare import LEVEL, mean_ci, t_quantile
 from cisim.plots import PALETTE, STYLE, _money, _save, _seed_text
 from cisim.scenario import Scenario, load
+from cisim.summary import OUTCOME_COLUMNS
 
 #: The five conditions of collective impact, by parameter path, with plain-language labels.
 CONDITIONS: dict[str, str] = {
@@ -55,13 +56,16 @@ LABELS: dict[str, str] = {
     "coalition.size": "Coalition size",
 }
 OUTPUT_LABELS: dict[str, str] = {
+    "outcome_12": "outcome at 1 year",
+    "outcome_24": "outcome at 2 years",
     "outcome_36": "outcome at 3 years",
+    "outcome_48": "outcome at 4 years",
     "outcome_60": "outcome at 5 years",
     "outcome_final": "outcome at the end",
     "auc": "mean outcome over the run",
 }
 _SUP = dict(enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹"))
-_OUTCOMES = ("outcome_start", "outcome_36", "outcome_60", "outcome_final", "auc")
+_OUTCOMES = OUTCOME_COLUMNS
 
 
 def factor_label(path: str) -> str:

@@ -13,12 +13,17 @@ from cisim import kernel as K
 #: Per-run summary outputs, in table order, with a one-line meaning each.
 SUMMARY_DOCS: dict[str, str] = {
     "outcome_start": "outcome at month 0 (the status quo before the initiative)",
+    "outcome_12": "outcome at month 12, the end of year 1 (NaN when the horizon is shorter)",
+    "outcome_24": "outcome at month 24, the end of year 2 (NaN when the horizon is shorter)",
     "outcome_36": "outcome at month 36 (NaN when the horizon is shorter)",
+    "outcome_48": "outcome at month 48, the end of year 4 (NaN when the horizon is shorter)",
     "outcome_60": "outcome at month 60 (NaN when the horizon is shorter)",
     "outcome_final": "outcome at the last month",
     "auc": "area under the outcome curve: mean outcome over months 1..T",
     "months_to_target": "first month the outcome reaches problem.target (NaN if never)",
     "cost_per_point": "all money spent over months 1..T per outcome percentage point gained (NaN if no gain)",
+    "points_per_million": "outcome percentage points gained (final against start) per $1M spent over months 1..T; "
+                          "defined for every run, unlike cost_per_point (negative when the outcome fell)",
     "total_spend": "services + meetings + backbone over months 1..T ($)",
     "duplication_waste_total": "money spent on services that duplicated others, months 1..T ($)",
     "equity_gap_final": "outcome of the majority minus the marginalized group, last month",
@@ -31,7 +36,10 @@ SUMMARY_DOCS: dict[str, str] = {
     "root_cause_final": "root-cause level (1 = as at the start), last month",
 }
 SUMMARY_COLUMNS: tuple[str, ...] = tuple(SUMMARY_DOCS)
-OUTCOME_COLUMNS = ("outcome_start", "outcome_36", "outcome_60", "outcome_final", "auc")
+OUTCOME_COLUMNS = ("outcome_start", "outcome_12", "outcome_24", "outcome_36", "outcome_48", "outcome_60",
+                   "outcome_final", "auc")
+#: The outcome at the end of each year: (year, column).
+YEARLY_OUTCOMES = ((1, "outcome_12"), (2, "outcome_24"), (3, "outcome_36"), (4, "outcome_48"), (5, "outcome_60"))
 
 
 def _at(series: np.ndarray, month: int) -> np.ndarray:
@@ -58,6 +66,12 @@ def cost_per_point(total_spend: np.ndarray, start: np.ndarray, final: np.ndarray
     return cost
 
 
+def points_per_million(total_spend: np.ndarray, start: np.ndarray, final: np.ndarray) -> np.ndarray:
+    """Outcome percentage points gained per $1M spent: cost-effectiveness that stays finite at zero gain."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total_spend > 0, (final - start) * 100.0 / (total_spend / 1e6), np.nan)
+
+
 def summarize(out: np.ndarray, target: float | np.ndarray) -> dict[str, np.ndarray]:
     """The per-run summary outputs of ``out`` (runs, months + 1, n_outputs).
 
@@ -75,12 +89,16 @@ def summarize(out: np.ndarray, target: float | np.ndarray) -> dict[str, np.ndarr
     total = months[:, :, K.O_TOTAL].sum(axis=1)
     return {
         "outcome_start": start,
+        "outcome_12": _at(outcome, 12),
+        "outcome_24": _at(outcome, 24),
         "outcome_36": _at(outcome, 36),
+        "outcome_48": _at(outcome, 48),
         "outcome_60": _at(outcome, 60),
         "outcome_final": final,
         "auc": outcome[:, 1:].mean(axis=1),
         "months_to_target": months_to_target(outcome, target),
         "cost_per_point": cost_per_point(total, start, final),
+        "points_per_million": points_per_million(total, start, final),
         "total_spend": total,
         "duplication_waste_total": months[:, :, K.O_WASTE].sum(axis=1),
         "equity_gap_final": last[:, K.O_GAP].copy(),
