@@ -525,6 +525,41 @@ def cmd_report(args: argparse.Namespace, command: str) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace, command: str) -> int:
+    """Serve the classroom dashboard on 127.0.0.1 until Ctrl-C."""
+    from cisim.dashboard import DashboardError, serve
+
+    if args.preset is not None and args.preset not in bundled_names():
+        raise ScenarioError("--preset", None, f"no bundled scenario {args.preset!r} "
+                            f"(bundled: {', '.join(bundled_names())})")
+    try:
+        return serve(port=args.port, open_browser=not args.no_open, preset=args.preset)
+    except DashboardError as exc:
+        print(f"cisim: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_lesson(args: argparse.Namespace, command: str) -> int:
+    """The lesson kit: the handout (PDF), its figures (PNG) and metadata (JSON)."""
+    import json
+
+    from cisim import metadata as meta
+    from cisim.lesson import METADATA_NAME, write_lesson
+
+    pdf = write_lesson(args.out, replicates=args.replicates, seed=args.seed, progress=True, command=command)
+    record = json.loads((pdf.parent / METADATA_NAME).read_text(encoding="utf-8"))
+    files = record["files"]
+    seeds = range(args.seed, args.seed + args.replicates)
+    if args.json:
+        print(meta.dumps({"handout": str(pdf), "replicates": args.replicates, "seeds": list(seeds),
+                          "figures": record["figures"], "files": files, "out_dir": str(args.out)}))
+        return 0
+    print(f"Lesson kit: isolated and collective, {args.replicates} replicates each (seeds {_seed_text(seeds)}); "
+          f"the handout's Figure 5 shows seed {args.seed}.")
+    print("\nWrote:\n" + "\n".join(f"  {p}" for p in files.values()))
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 def _whole(lowest: int):
@@ -640,6 +675,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default="outcome_60", metavar="NAME",
                    help="the per-run output the ablation ranks effects on (default outcome_60)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("dashboard", help="the classroom dashboard: drive a live model from sliders in a browser",
+                       description="Serve the dashboard (a Mesa SolaraViz app) on 127.0.0.1 and print its address: "
+                                   "a preset picker, sliders for the conditions, the backbone's budget, the "
+                                   "coalition's size and the seed, play, step and reset, and four views that redraw "
+                                   "every step. Ctrl-C stops it.")
+    p.add_argument("--port", "-p", type=_whole(0), default=8765, metavar="P",
+                   help="port on 127.0.0.1 (default 8765; 0 picks a free one)")
+    p.add_argument("--preset", default=None, metavar="SCENARIO",
+                   help="bundled scenario the page starts from (default collective)")
+    p.add_argument("--no-open", action="store_true", help="do not open a browser window")
+    p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("lesson", help="the lesson kit: a PDF handout on isolated vs collective impact, with figures",
+                       description="Run isolated and collective for the same seeds and write a short PDF handout "
+                                   "(the two side by side, what each condition does, five discussion questions, "
+                                   "how to reproduce each figure), its figures (PNG) and metadata (JSON).")
+    p.add_argument("--replicates", "-r", type=_whole(2), default=30, metavar="R",
+                   help="runs per scenario (default 30)")
+    p.add_argument("--seed", type=_whole(0), default=0, metavar="S",
+                   help="first seed; runs use seeds S .. S+R-1, and Figure 5 shows seed S (default 0)")
+    p.add_argument("--out", "-o", default=DEFAULT_OUT, metavar="DIR",
+                   help=f"directory for the outputs (default {DEFAULT_OUT}/; created if missing)")
+    p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of text")
+    p.set_defaults(func=cmd_lesson)
     return parser
 
 

@@ -1,0 +1,256 @@
+"""Serve the classroom dashboard (``cisim.app``) on this computer: ``cisim dashboard``.
+
+The app runs in solara's server, in a child process bound to 127.0.0.1 only: the page
+is for the person at this computer (and a projector), not for the network.  This
+module starts it, waits until it answers, prints the address and stops it on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import webbrowser
+from collections.abc import Sequence
+from pathlib import Path
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+APP = "cisim.app"
+START_TIMEOUT = 180.0  # seconds; the first start compiles the model's kernel
+
+
+class DashboardError(RuntimeError):
+    """The dashboard cannot start: the port is taken, or the server stopped before it answered."""
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (the system picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def check_port(port: int) -> None:
+    """Fail early, with a message that says what to do, if ``port`` is taken or not a port."""
+    if not 1 <= port <= 65535:
+        raise DashboardError(f"expected a port from 1 to 65535 (or 0 for any free port), got {port}")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((HOST, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                why = "is in use" if exc.errno == errno.EADDRINUSE else "needs special permission"
+                raise DashboardError(f"port {port} on {HOST} {why}; choose another with --port "
+                                     f"(--port 0 picks a free one)") from None
+            raise
+
+
+def server_command(port: int) -> list[str]:
+    """The solara server for the app, on 127.0.0.1 only, in production mode (no reloader, no dev tools)."""
+    return [sys.executable, "-m", "solara", "run", APP, "--host", HOST, "--port", str(port), "--production",
+            "--no-open", "--log-level", "warning"]
+
+
+def server_env(preset: str | None = None) -> dict[str, str]:
+    """The server's environment: nothing is sent to third parties, and the page starts from ``preset``."""
+    env = dict(os.environ)
+    env.update({
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # solara's usage statistics
+        "SOLARA_THEME_SHOW_BANNER": "False",
+        "SOLARA_THEME_TITLE": "cisim dashboard",
+        "SOLARA_ASSETS_FONTAWESOME_ENABLED": "False",  # the page uses no Font Awesome icon
+        "PYTHONUNBUFFERED": "1",
+    })
+    # solara warns on every page load that plain http on 127.0.0.1 gets lax cookies, which is what we want
+    quiet = "ignore:Cookies with samesite=none require https:UserWarning"
+    env["PYTHONWARNINGS"] = ",".join(w for w in (env.get("PYTHONWARNINGS", ""), quiet) if w)
+    if preset:
+        env["CISIM_DASHBOARD_PRESET"] = preset
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = START_TIMEOUT) -> None:
+    """Poll ``url`` until the server answers; fail if the process ends or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise DashboardError(f"the dashboard server stopped (exit status {process.returncode}) before it "
+                                 f"answered; its messages are above")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(0.25)
+    raise DashboardError(f"the dashboard server did not answer at {url} within {timeout:.0f} s")
+
+
+def start(port: int = DEFAULT_PORT, preset: str | None = None, timeout: float = START_TIMEOUT,
+          output=None) -> tuple[subprocess.Popen, str]:
+    """Start the server and wait until it answers; returns the process and the page's address.
+
+    ``port=0`` picks a free port.  ``output`` is where the server's messages go (default: this
+    process's stderr).  The caller stops the process (``stop``).
+    """
+    if port == 0:
+        port = free_port()
+    check_port(port)
+    url = f"http://{HOST}:{port}/"
+    process = subprocess.Popen(server_command(port), env=server_env(preset), stdin=subprocess.DEVNULL,
+                               stdout=output if output is not None else sys.stderr,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until_up(url, process, timeout)
+    except BaseException:
+        stop(process)
+        raise
+    return process, url
+
+
+def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop the server: ask first (SIGTERM to its process group), then insist."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+# ---------------------------------------------------------------- the page's browser files
+#
+# The page's JavaScript and CSS (solara's Vue app and RequireJS) are npm packages that
+# solara's server fetches from a CDN on first use and keeps in a cache.  A computer that
+# will have no internet in class can fill the cache beforehand (opening the dashboard once
+# while online does it too), with npm:
+#     uv run python -m cisim.dashboard --fetch-browser-files
+
+def browser_packages() -> list[str]:
+    """The npm packages (``name@version``) the page loads through solara's server, read from solara's page
+    template so they follow the installed solara version."""
+    import solara
+    import solara.util
+
+    root = Path(solara.__file__).resolve().parent
+    template = (root / "server" / "templates" / "solara.html.j2").read_text(encoding="utf-8")
+    app = "solara-vuetify3-app" if solara.util.ipyvuetify_major_version == 3 else "solara-vuetify-app"
+    found = [*re.findall(rf"{{{{cdn}}}}/(@widgetti/{app}@[\w.-]+)/", template),
+             *re.findall(r"{{cdn}}/(requirejs@[\w.-]+)/", template)]
+    return list(dict.fromkeys(found))
+
+
+def browser_files_dir() -> Path:
+    """Where solara's server keeps the files it fetched for the page."""
+    from solara.server import settings
+
+    return Path(settings.assets.proxy_cache_dir)
+
+
+def missing_browser_packages(cache: Path | None = None) -> list[str]:
+    cache = cache or browser_files_dir()
+    return [p for p in browser_packages() if not (cache / p / "package.json").is_file()]
+
+
+def fetch_browser_files(cache: Path | None = None, npm: str | None = None) -> list[str]:
+    """Put the page's npm packages into solara's cache with ``npm pack``; returns the packages fetched."""
+    import shutil
+    import tarfile
+    import tempfile
+
+    cache = cache or browser_files_dir()
+    todo = missing_browser_packages(cache)
+    if not todo:
+        return []
+    npm = npm or shutil.which("npm")
+    if npm is None:
+        raise DashboardError("npm is needed to fetch the page's browser files (Debian: apt-get install npm)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in todo:
+            done = subprocess.run([npm, "pack", spec, "--pack-destination", tmp, "--silent"], cwd=tmp,
+                                  capture_output=True, text=True, timeout=600)
+            if done.returncode != 0:
+                raise DashboardError(f"npm pack {spec} failed: {done.stderr.strip() or done.stdout.strip()}")
+            tarball = Path(tmp) / done.stdout.strip().splitlines()[-1]
+            target = cache / spec
+            staging = Path(tempfile.mkdtemp(prefix=".cisim-", dir=tmp))
+            with tarfile.open(tarball) as tar:
+                tar.extractall(staging, filter="data")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(staging / "package", target)
+    return todo
+
+
+def can_open_browser() -> bool:
+    """Whether a graphical browser can be opened here (never a text browser in the terminal)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def serve(port: int = DEFAULT_PORT, open_browser: bool = True, preset: str | None = None,
+          announce: Sequence[str] = ()) -> int:
+    """Run the dashboard until Ctrl-C: start the server, print its address, maybe open a browser."""
+    if port == 0:
+        port = free_port()
+    check_port(port)
+    print("Starting the dashboard (the first start takes up to a minute) ...", file=sys.stderr, flush=True)
+    process, url = start(port, preset)
+    print(f"cisim dashboard: {url}", flush=True)
+    for line in announce:
+        print(line, flush=True)
+    print("Press Ctrl-C to stop.", file=sys.stderr, flush=True)
+    if open_browser and can_open_browser():
+        with contextlib.suppress(webbrowser.Error):
+            webbrowser.open(url)
+    try:
+        status = process.wait()
+    except KeyboardInterrupt:
+        stop(process)
+        print("cisim dashboard: stopped", file=sys.stderr)
+        return 0
+    if status != 0:
+        raise DashboardError(f"the dashboard server stopped with exit status {status}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m cisim.dashboard --fetch-browser-files``: fill solara's cache for use without internet."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m cisim.dashboard", description=main.__doc__)
+    parser.add_argument("--fetch-browser-files", action="store_true",
+                        help="fetch the page's npm packages with npm into solara's cache (if missing)")
+    args = parser.parse_args(argv)
+    if not args.fetch_browser_files:
+        parser.print_help()
+        return 2
+    try:
+        fetched = fetch_browser_files()
+    except DashboardError as exc:
+        print(f"cisim dashboard: error: {exc}", file=sys.stderr)
+        return 2
+    where = browser_files_dir()
+    print(f"fetched {', '.join(fetched)} into {where}" if fetched else f"the page's browser files are in {where}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
