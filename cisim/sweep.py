@@ -76,6 +76,25 @@ def default_chunk_runs(n_runs: int, workers: int) -> int:
     return max(1, min(MAX_CHUNK_RUNS, math.ceil(n_runs / (CHUNKS_PER_WORKER * max(1, workers)))))
 
 
+#: The last runs of a sweep go in smaller chunks, so the workers finish together.
+TAIL_CHUNKS_PER_WORKER = 2
+TAIL_DIVISOR = 4
+
+
+def chunk_bounds(n_runs: int, size: int, workers: int, taper: bool = True) -> list[tuple[int, int]]:
+    """Runs ``[lo, hi)`` of each chunk: chunks of ``size`` runs, then (``taper``) the last
+    ``TAIL_CHUNKS_PER_WORKER x workers x size`` runs in chunks a quarter that size.
+
+    A worker that takes one of the last full-size chunks keeps the others waiting for up to a
+    chunk's time; a tapered tail cuts that wait to a quarter.
+    """
+    tail = min(n_runs, TAIL_CHUNKS_PER_WORKER * max(1, workers) * size) if taper and workers > 1 else 0
+    small = max(1, size // TAIL_DIVISOR)
+    bounds = [(lo, min(lo + size, n_runs - tail)) for lo in range(0, n_runs - tail, size)]
+    bounds += [(lo, min(lo + small, n_runs)) for lo in range(n_runs - tail, n_runs, small)]
+    return bounds
+
+
 def chunk_path(out_dir: Path, k: int) -> Path:
     return Path(out_dir) / RUNS_DIR / f"chunk-{k:05d}.parquet"
 
@@ -134,6 +153,8 @@ def run_chunk(scenario: Scenario, rows: pd.DataFrame, outputs: tuple[str, ...]) 
     for c in outputs:
         table[c] = out[c].to_numpy(dtype=float)
     table.attrs["batch_seconds"] = seconds
+    table.attrs["worker"] = os.getpid()
+    table.attrs["finished"] = time.time()
     return table
 
 
@@ -221,13 +242,18 @@ def _prepare_dir(experiment: Experiment, out_dir: Path, resume: bool, chunk_runs
         if chunk_runs is not None and chunk_runs != old["chunk_runs"]:
             raise ScenarioError(str(out_dir), None, f"was started with chunks of {old['chunk_runs']} runs, "
                                 f"not {chunk_runs}")
+        if "bounds" not in old:
+            raise ScenarioError(str(out_dir), None, "plan.json has no chunk bounds; it was written by an older "
+                                "cisim: rerun the sweep into another --out")
         return old
     elif existing:
         raise ScenarioError(str(out_dir), None, "holds chunk files but no plan.json; cannot tell what they are")
     n = experiment.n_runs
     plan = {"fingerprint": fingerprint, "runs": n,
             "chunk_runs": int(chunk_runs or default_chunk_runs(n, workers))}
-    plan["chunks"] = math.ceil(n / plan["chunk_runs"])
+    # an explicit chunk size means chunks of exactly that size; the default tapers the tail
+    plan["bounds"] = chunk_bounds(n, plan["chunk_runs"], workers, taper=chunk_runs is None)
+    plan["chunks"] = len(plan["bounds"])
     meta.write_json(plan_file, plan)
     return plan
 
@@ -284,12 +310,12 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
         executor = _DaskExecutor(scheduler, workers if (chosen or not scheduler) else None)
         workers = executor.slots
     plan = _prepare_dir(experiment, out_dir, resume, chunk_runs, workers)
-    size, n_chunks = plan["chunk_runs"], plan["chunks"]
+    size, n_chunks, bounds = plan["chunk_runs"], plan["chunks"], plan["bounds"]
     runs = experiment.runs()
     done = _finished_chunks(out_dir, n_chunks) if resume else set()
     todo = [k for k in range(n_chunks) if k not in done]
     if backend == "local":
-        if not chosen and _work(experiment, sum(min(size, len(runs) - k * size) for k in todo)) < POOL_MIN_WORK:
+        if not chosen and _work(experiment, sum(bounds[k][1] - bounds[k][0] for k in todo)) < POOL_MIN_WORK:
             workers = 1
         workers = min(workers, max(1, len(todo)))
         t_start = time.perf_counter()
@@ -325,7 +351,8 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
     meta.write_json(meta_file, record)
 
     def rows_of(k: int) -> pd.DataFrame:
-        return runs.iloc[k * size:(k + 1) * size].reset_index(drop=True)
+        lo, hi = bounds[k]
+        return runs.iloc[lo:hi].reset_index(drop=True)
 
     bar = None
     if _show_progress(progress) and todo:
@@ -503,7 +530,8 @@ class _ProcessPool(_Executor):
                     raise KeyboardInterrupt
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        # The results are in; the workers' interpreters can wind down without holding the caller up.
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _DaskExecutor(_Executor):

@@ -426,3 +426,19 @@ def test_cli_report_on_something_that_is_not_a_sweep_exits_2(tmp_path):
         main(["report", "backbone", str(tmp_path)])
     assert exc.value.code == 2
     assert str(tmp_path) in err.getvalue() and "cisim sweep" in err.getvalue()
+
+
+@pytest.mark.parametrize("n, size, workers", [(20000, 1000, 2), (7, 3, 2), (5, 1000, 4), (1001, 10, 1), (64, 7, 3)])
+def test_chunks_cover_every_run_once_with_a_tapered_tail(n, size, workers):
+    bounds = sw.chunk_bounds(n, size, workers)
+    assert bounds[0][0] == 0 and bounds[-1][1] == n
+    assert all(lo < hi for lo, hi in bounds) and all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+    sizes = [hi - lo for lo, hi in bounds]
+    assert max(sizes) <= size
+    if workers > 1 and n > 2 * workers * size:
+        # the last 2 x workers x size runs go in quarter-size chunks, so the workers finish together
+        start = n - 2 * workers * size
+        assert start in [lo for lo, _ in bounds]
+        assert all(hi - lo <= max(1, size // 4) for lo, hi in bounds if lo >= start)
+    assert [hi - lo for lo, hi in sw.chunk_bounds(n, size, workers, taper=False)][:-1] == \
+        [size] * (len(sw.chunk_bounds(n, size, workers, taper=False)) - 1)
