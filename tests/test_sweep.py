@@ -411,7 +411,8 @@ levels = [0.0, 1.0]
     out = tmp_path / "results"
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         assert main(["sweep", str(exp), "--out", str(out), "--workers", "1"]) == 0
-        assert main(["report", "backbone", str(out)]) == 0
+        with pytest.warns(UserWarning, match="other factors vary too"):
+            assert main(["report", "backbone", str(out)]) == 0
         assert main(["report", "ablation", str(out), "--output", "outcome_final"]) == 0
     for name in ("backbone.png", "backbone.pdf", "backbone.csv", "ablation.png", "ablation.csv"):
         assert (out / name).stat().st_size > 0
