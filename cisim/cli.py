@@ -14,6 +14,7 @@ interrupted run never leaves half-written files.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import shutil
 import sys
@@ -346,12 +347,10 @@ def cmd_validate(args: argparse.Namespace, command: str) -> int:
     return 2 if failed else 0
 
 
-def cmd_sweep(args: argparse.Namespace, command: str) -> int:
-    import time
-
-    from cisim import metadata as meta
+def _experiment_and_out(args: argparse.Namespace):
+    """The experiment file of ``sweep`` and ``sensitivity``, its output directory; a bad --scheduler stops here."""
     from cisim.experiment import load_experiment
-    from cisim.sweep import RUNS_DIR, STATUS_ERROR, DaskSetupError, check_scheduler_address, load_results, run_sweep
+    from cisim.sweep import DaskSetupError, check_scheduler_address
 
     experiment = load_experiment(args.experiment)
     if args.scheduler:
@@ -359,23 +358,41 @@ def cmd_sweep(args: argparse.Namespace, command: str) -> int:
             check_scheduler_address(args.scheduler)
         except DaskSetupError as exc:
             raise ScenarioError("--scheduler", None, str(exc)) from None
-    out = Path(args.out) if args.out else Path(DEFAULT_OUT) / _slug([experiment.name])
-    if not args.json:
-        print(f"{experiment.name}: {experiment.n_points} points x {experiment.replicates} replicates = "
-              f"{experiment.n_runs} runs of {experiment.scenario.name} ({experiment.scenario.months} months), "
-              f"{experiment.design} design", file=sys.stderr)
-    t0 = time.perf_counter()
+    return experiment, Path(args.out) if args.out else Path(DEFAULT_OUT) / _slug([experiment.name])
+
+
+@contextlib.contextmanager
+def _engine_exits(experiment, out: Path, then: str = ""):
+    """Exit 2 when the Dask cluster cannot be used; on Ctrl-C say what was kept and how to resume."""
+    from cisim.sweep import DaskSetupError, load_results
+
     try:
-        results = run_sweep(experiment, out, workers=args.workers, resume=args.resume, progress=True,
-                            command=command, backend=args.backend, scheduler=args.scheduler)
+        yield
     except DaskSetupError as exc:
         print(f"cisim: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         kept = len(load_results(out))
         print(f"cisim: interrupted; {kept} of {experiment.n_runs} runs are kept in {out}. "
-              f"Run the same command with --resume to do only the rest.", file=sys.stderr)
+              f"Run the same command with --resume to do only the rest{then}.", file=sys.stderr)
         raise SystemExit(130) from None
+
+
+def cmd_sweep(args: argparse.Namespace, command: str) -> int:
+    import time
+
+    from cisim import metadata as meta
+    from cisim.sweep import RUNS_DIR, STATUS_ERROR, run_sweep
+
+    experiment, out = _experiment_and_out(args)
+    if not args.json:
+        print(f"{experiment.name}: {experiment.n_points} points x {experiment.replicates} replicates = "
+              f"{experiment.n_runs} runs of {experiment.scenario.name} ({experiment.scenario.months} months), "
+              f"{experiment.design} design", file=sys.stderr)
+    t0 = time.perf_counter()
+    with _engine_exits(experiment, out):
+        results = run_sweep(experiment, out, workers=args.workers, resume=args.resume, progress=True,
+                            command=command, backend=args.backend, scheduler=args.scheduler)
     seconds = time.perf_counter() - t0
     failed = int((results["status"] == STATUS_ERROR).sum())
     ok = len(results) - failed
@@ -404,21 +421,10 @@ def _true(x: Any) -> bool:
 def cmd_sensitivity(args: argparse.Namespace, command: str) -> int:
     from cisim import metadata as meta
     from cisim import sensitivity as sa
-    from cisim.experiment import load_experiment
-    from cisim.sensitivity_study import run_sensitivity
-    from cisim.sweep import DaskSetupError, check_scheduler_address, load_results
+    from cisim.sensitivity_study import require_sensitivity, run_sensitivity
 
-    experiment = load_experiment(args.experiment)
-    if not experiment.is_sensitivity:
-        raise ScenarioError(str(experiment.source), "design.kind",
-                            f"expected a sensitivity design ({', '.join(sa.METHODS)}), got {experiment.design!r}; "
-                            "run grid, lhs and table designs with 'cisim sweep'")
-    if args.scheduler:
-        try:
-            check_scheduler_address(args.scheduler)
-        except DaskSetupError as exc:
-            raise ScenarioError("--scheduler", None, str(exc)) from None
-    out = Path(args.out) if args.out else Path(DEFAULT_OUT) / _slug([experiment.name])
+    experiment, out = _experiment_and_out(args)
+    require_sensitivity(experiment)
     d = experiment.sa_design
     if not args.json:
         print(f"{experiment.name}: {d.method} design, {len(d.model_factors)} factors + "
@@ -426,19 +432,12 @@ def cmd_sensitivity(args: argparse.Namespace, command: str) -> int:
               f"{experiment.replicates} replicates = {experiment.n_runs} runs of {experiment.scenario.name} "
               f"({experiment.scenario.months} months)", file=sys.stderr)
     try:
-        study = run_sensitivity(experiment, out, workers=args.workers, resume=args.resume, progress=True,
-                                backend=args.backend, scheduler=args.scheduler, command=command)
-    except DaskSetupError as exc:
-        print(f"cisim: error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        with _engine_exits(experiment, out, then=" (and the analysis)"):
+            study = run_sensitivity(experiment, out, workers=args.workers, resume=args.resume, progress=True,
+                                    backend=args.backend, scheduler=args.scheduler, command=command)
     except ValueError as exc:  # the runs are kept; the analysis cannot use them as they are
         print(f"cisim: error: analysing the runs in {out}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    except KeyboardInterrupt:
-        kept = len(load_results(out))
-        print(f"cisim: interrupted; {kept} of {experiment.n_runs} runs are kept in {out}. "
-              f"Run the same command with --resume to do only the rest (and the analysis).", file=sys.stderr)
-        raise SystemExit(130) from None
     res = study.result
     if args.json:
         print(meta.dumps({"experiment": experiment.name, "method": res.method, "n": res.n,
@@ -587,8 +586,11 @@ def _add_common(p: argparse.ArgumentParser, replicates: int) -> None:
                    help="change a value in every scenario, e.g. --set months=36 backbone.budget_share=0.1")
 
 
-def _add_engine(p: argparse.ArgumentParser) -> None:
-    """Where and how the runs of an experiment go: workers, resume, backend."""
+def _add_experiment(p: argparse.ArgumentParser, what: str) -> None:
+    """An experiment file, where ``what`` goes, where and how its runs go, and --json."""
+    p.add_argument("experiment", metavar="EXPERIMENT", help="path to an experiment file, or a bundled one's name")
+    p.add_argument("--out", "-o", default=None, metavar="DIR",
+                   help=f"directory for {what} (default {DEFAULT_OUT}/<experiment name>/)")
     p.add_argument("--workers", "-w", type=_whole(1), default=None, metavar="N",
                    help="processes to run on (default: all local cores; one for a sweep of a few seconds); "
                         "the numbers do not depend on it")
@@ -600,6 +602,7 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                    help="run on the Dask cluster with this scheduler (implies --backend dask); every worker "
                         "needs the same version of cisim installed")
+    p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of text")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -643,11 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run every point x replicate of an experiment file (experiments/*.toml) "
                                    "in parallel; writes a Parquet dataset (a row per run) and metadata (JSON). "
                                    "Interrupted, run the same command with --resume to do only the rest.")
-    p.add_argument("experiment", metavar="EXPERIMENT", help="path to an experiment file, or a bundled one's name")
-    p.add_argument("--out", "-o", default=None, metavar="DIR",
-                   help=f"directory for the results (default {DEFAULT_OUT}/<experiment name>/)")
-    _add_engine(p)
-    p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of text")
+    _add_experiment(p, "the results")
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("sensitivity", help="global sensitivity analysis (SALib) of an experiment file",
@@ -657,11 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the replicate means, with bootstrap intervals, the noise share, the dummy "
                                    "factor's noise floor and convergence at N/4, N/2 and N. Writes tables (CSV, "
                                    "Parquet), figures (PNG, SVG) and sensitivity.json.")
-    p.add_argument("experiment", metavar="EXPERIMENT", help="path to an experiment file, or a bundled one's name")
-    p.add_argument("--out", "-o", default=None, metavar="DIR",
-                   help=f"directory for the runs and the analysis (default {DEFAULT_OUT}/<experiment name>/)")
-    _add_engine(p)
-    p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of text")
+    _add_experiment(p, "the runs and the analysis")
     p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("report", help="figures for a finished sweep: the backbone study or the ablation",

@@ -57,7 +57,8 @@ class SensitivityStudy:
         return df.sort_values("value", ascending=False).reset_index(drop=True)
 
 
-def _require_sensitivity(experiment: Experiment) -> None:
+def require_sensitivity(experiment: Experiment) -> None:
+    """A ScenarioError naming the file and ``design.kind`` unless the experiment is a sensitivity design."""
     if not experiment.is_sensitivity:
         raise ScenarioError(str(experiment.source), "design.kind",
                             f"expected a sensitivity design ({', '.join(sa.METHODS)}), got {experiment.design!r}; "
@@ -74,7 +75,7 @@ def run_sensitivity(experiment: Experiment | str | Path, out_dir: str | Path, *,
     """
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
-    _require_sensitivity(experiment)
+    require_sensitivity(experiment)
     t0 = time.perf_counter()
     runs = run_sweep(experiment, out_dir, workers=workers, resume=resume, progress=progress, command=command,
                      backend=backend, scheduler=scheduler)
@@ -89,7 +90,7 @@ def analyze_study(experiment: Experiment, out_dir: str | Path, runs: pd.DataFram
     """Analyse the finished runs of a sensitivity experiment in ``out_dir`` and write tables and figures."""
     from cisim import sensitivity_plots as sp
 
-    _require_sensitivity(experiment)
+    require_sensitivity(experiment)
     out_dir = Path(out_dir)
     start = time.perf_counter()
     runs = load_results(out_dir) if runs is None else runs

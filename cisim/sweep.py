@@ -304,80 +304,85 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
     if workers < 1:
         raise ValueError(f"workers must be 1 or more, got {workers}")
 
-    executor: _Executor
-    t_start = time.perf_counter()
-    if backend == "dask":
-        executor = _DaskExecutor(scheduler, workers if (chosen or not scheduler) else None)
-        workers = executor.slots
-    plan = _prepare_dir(experiment, out_dir, resume, chunk_runs, workers)
-    size, n_chunks, bounds = plan["chunk_runs"], plan["chunks"], plan["bounds"]
-    runs = experiment.runs()
-    done = _finished_chunks(out_dir, n_chunks) if resume else set()
-    todo = [k for k in range(n_chunks) if k not in done]
-    if backend == "local":
-        if not chosen and _work(experiment, sum(bounds[k][1] - bounds[k][0] for k in todo)) < POOL_MIN_WORK:
-            workers = 1
-        workers = min(workers, max(1, len(todo)))
-        t_start = time.perf_counter()
-        executor = _InProcess() if workers == 1 else _ProcessPool(workers)
-    startup = time.perf_counter() - t_start
-
-    meta_file = out_dir / "metadata.json"
-    previous = _read_json(meta_file) if resume else None
-    started = _now()
-    session = {"started": started, "finished": None, "backend": backend, "scheduler": executor.address,
-               "start_method": getattr(executor, "start_method", None), "workers": workers,
-               "chunks_run": len(todo), "chunks_kept": len(done), "startup_seconds": round(startup, 3)}
-    record: dict[str, Any] = {
-        "kind": "sweep",
-        "experiment": experiment.to_record(),
-        "scenario": meta.scenario_record(experiment.scenario),
-        "command": command if command is not None else meta.command_line(),
-        "started": (previous or {}).get("started", started),
-        "finished": None,
-        "sessions": [*(previous or {}).get("sessions", []), session],
-        "backend": backend,
-        "workers": workers,
-        "runs": experiment.n_runs,
-        "chunks": n_chunks,
-        "chunk_runs": size,
-        "runs_ok": None,
-        "runs_failed": None,
-        "dataset": str(out_dir / RUNS_DIR),
-        "columns": [*RUN_COLUMNS, *experiment.factors, "status", "error", *experiment.outputs],
-        "versions": meta.package_versions(),
-        "source_revision": meta.source_revision(),
-    }
-    meta.write_json(meta_file, record)
-
-    def rows_of(k: int) -> pd.DataFrame:
-        lo, hi = bounds[k]
-        return runs.iloc[lo:hi].reset_index(drop=True)
-
-    bar = None
-    if _show_progress(progress) and todo:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=experiment.n_runs, initial=experiment.n_runs - sum(len(rows_of(k)) for k in todo),
-                   desc=experiment.name, unit=" runs", smoothing=0.1)
-    batch_seconds = 0.0
-
-    def finished(k: int, table: pd.DataFrame) -> None:
-        nonlocal batch_seconds
-        batch_seconds += float(table.attrs.get("batch_seconds", 0.0))
-        _write_chunk(table, chunk_path(out_dir, k))
-        if bar is not None:
-            bar.update(len(table))
-        if on_chunk is not None:
-            on_chunk(k)
-
-    t0 = time.perf_counter()
+    executor: _Executor | None = None
+    startup = 0.0
     try:
-        executor.run([(k, experiment.scenario, rows_of(k), experiment.outputs) for k in todo], finished, bar)
+        if backend == "dask":
+            t_start = time.perf_counter()
+            executor = _DaskExecutor(scheduler, workers if (chosen or not scheduler) else None)
+            startup = time.perf_counter() - t_start  # starting or reaching the cluster
+            workers = executor.slots
+        plan = _prepare_dir(experiment, out_dir, resume, chunk_runs, workers)
+        size, n_chunks, bounds = plan["chunk_runs"], plan["chunks"], plan["bounds"]
+        runs = experiment.runs()
+        done = _finished_chunks(out_dir, n_chunks) if resume else set()
+        todo = [k for k in range(n_chunks) if k not in done]
+        todo_runs = sum(bounds[k][1] - bounds[k][0] for k in todo)
+        if backend == "local":
+            if not chosen and _work(experiment, todo_runs) < POOL_MIN_WORK:
+                workers = 1
+            workers = min(workers, max(1, len(todo)))
+            # spawned workers start in the background while this process runs chunks
+            executor = _InProcess() if workers == 1 else _ProcessPool(workers)
+
+        meta_file = out_dir / "metadata.json"
+        previous = _read_json(meta_file) if resume else None
+        started = _now()
+        session = {"started": started, "finished": None, "backend": backend, "scheduler": executor.address,
+                   "start_method": getattr(executor, "start_method", None), "workers": workers,
+                   "chunks_run": len(todo), "chunks_kept": len(done), "startup_seconds": round(startup, 3)}
+        record: dict[str, Any] = {
+            "kind": "sweep",
+            "experiment": experiment.to_record(),
+            "scenario": meta.scenario_record(experiment.scenario),
+            "command": command if command is not None else meta.command_line(),
+            "started": (previous or {}).get("started", started),
+            "finished": None,
+            "sessions": [*(previous or {}).get("sessions", []), session],
+            "backend": backend,
+            "workers": workers,
+            "runs": experiment.n_runs,
+            "chunks": n_chunks,
+            "chunk_runs": size,
+            "runs_ok": None,
+            "runs_failed": None,
+            "dataset": str(out_dir / RUNS_DIR),
+            "columns": [*RUN_COLUMNS, *experiment.factors, "status", "error", *experiment.outputs],
+            "versions": meta.package_versions(),
+            "source_revision": meta.source_revision(),
+        }
+        meta.write_json(meta_file, record)
+
+        def rows_of(k: int) -> pd.DataFrame:
+            lo, hi = bounds[k]
+            return runs.iloc[lo:hi].reset_index(drop=True)
+
+        bar = None
+        if _show_progress(progress) and todo:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=experiment.n_runs, initial=experiment.n_runs - todo_runs,
+                       desc=experiment.name, unit=" runs", smoothing=0.1)
+        batch_seconds = 0.0
+
+        def finished(k: int, table: pd.DataFrame) -> None:
+            nonlocal batch_seconds
+            batch_seconds += float(table.attrs.get("batch_seconds", 0.0))
+            _write_chunk(table, chunk_path(out_dir, k))
+            if bar is not None:
+                bar.update(len(table))
+            if on_chunk is not None:
+                on_chunk(k)
+
+        t0 = time.perf_counter()
+        try:
+            executor.run([(k, experiment.scenario, rows_of(k), experiment.outputs) for k in todo], finished, bar)
+        finally:
+            if bar is not None:
+                bar.close()
     finally:
-        executor.close()
-        if bar is not None:
-            bar.close()
+        if executor is not None:
+            executor.close()
 
     results = load_results(out_dir)
     done_at = _now()
