@@ -308,7 +308,14 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/ch
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """``cisim dashboard`` in a child process on a free port; yields the page's address."""
+    """``cisim dashboard`` in a child process on a free port; yields the page's address.
+
+    The page's browser files go into solara's cache first when npm can fetch them (this
+    machine cannot reach the CDN solara's server would fetch them from); without npm the
+    server fetches them itself.
+    """
+    if dashboard.missing_browser_packages() and shutil.which("npm"):
+        dashboard.fetch_browser_files()
     log = tmp_path_factory.mktemp("dashboard") / "server.log"
     with open(log, "w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "cisim.cli", "dashboard", "--port", "0", "--no-open"],
