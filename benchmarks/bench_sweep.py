@@ -26,16 +26,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-from cisim.experiment import load_experiment
-from cisim.runner import run_batch
-from cisim.sweep import run_sweep
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
+    # Imported here, not at the top: spawned workers import this script again (as they import
+    # the `cisim` command's), and a worker imports only what its chunks need.
+    import numpy as np
+
+    from cisim.experiment import load_experiment
+    from cisim.runner import run_batch
+    from cisim.sweep import run_sweep
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--replicates", type=int, default=1000, help="replicates per share (20 shares)")
     ap.add_argument("--workers", type=int, default=2)

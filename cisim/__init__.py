@@ -21,17 +21,10 @@ from __future__ import annotations
 import sys
 import types
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
 from typing import TYPE_CHECKING
 
 from cisim.scenario import Scenario, ScenarioError, bundled_names
 from cisim.scenario import load as load_scenario
-
-try:
-    __version__ = _version("cisim")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
-    __version__ = "0+unknown"
 
 if TYPE_CHECKING:  # pragma: no cover
     from cisim.compare import CompareResult, compare
@@ -51,7 +44,20 @@ def bundled_scenarios() -> list[str]:
     return bundled_names()
 
 
+def _version() -> str:
+    # importlib.metadata costs a tenth of a second to import: a sweep's workers never ask
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cisim")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
+        return "0+unknown"
+
+
 def __getattr__(name: str):
+    if name == "__version__":
+        globals()[name] = _version()
+        return globals()[name]
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'cisim' has no attribute {name!r}")
@@ -61,7 +67,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY) | {"compare"})
+    return sorted(set(globals()) | set(_LAZY) | {"compare", "__version__"})
 
 
 class _Package(types.ModuleType):

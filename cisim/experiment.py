@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cisim.batch import MONTHS
 from cisim.params import BY_PATH, Field
 from cisim.scenario import (
     DOMAIN_BY_KEY,
@@ -95,7 +96,6 @@ FACTOR_KEYS = {"grid": {"levels": list}, "lhs": {"low": float, "high": float, "i
 #: the equity gap and cost-effectiveness (points per $1M: cost per point is undefined where
 #: nothing is gained, and every design point needs a value).
 DEFAULT_ANALYZED = ("outcome_60", "equity_gap_final", "points_per_million")
-MONTHS = Field("months", 60, 1, 600, "months", "Months simulated.", integer=True)
 #: Columns of ``Experiment.runs()`` before the factors.
 RUN_COLUMNS = ("point", "replicate", "seed")
 

@@ -21,14 +21,12 @@ import pandas as pd
 
 from cisim import kernel as K
 from cisim import metadata as meta
-from cisim.params import BY_PATH, COLUMN
-from cisim.scenario import DOMAIN_BY_KEY, Scenario, ScenarioError, load
-from cisim.state import World, param_matrix
+from cisim.batch import ROWS, batch_size_for, check_values, field_for, simulate
+from cisim.params import BY_PATH
+from cisim.scenario import Scenario, ScenarioError, load
+from cisim.state import param_matrix
 from cisim.summary import SUMMARY_COLUMNS, summarize
 
-#: Arrays of one chunk of runs are kept under about this many bytes.
-MEMORY_BUDGET = 200e6
-ROWS = "<parameter rows>"
 _OUTPUT_KINDS = ("summary", "steps", "both")
 
 
@@ -128,33 +126,9 @@ def _seed_list(seeds) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def _field_for(scenario: Scenario, path: str):
-    """The schema field of a per-run parameter, or None if ``path`` is not one."""
-    if path in BY_PATH:
-        return BY_PATH[path]
-    parts = path.split(".")
-    if len(parts) == 3 and parts[0] == "domains" and parts[2] in DOMAIN_BY_KEY:
-        if parts[1] not in scenario.domains:
-            raise ScenarioError(ROWS, path, f"unknown domain '{parts[1]}' in scenario {scenario.name} "
-                                f"(domains: {', '.join(scenario.domains)})")
-        return DOMAIN_BY_KEY[parts[2]]
-    return None
-
-
 def _check_column(scenario: Scenario, path: str, values: pd.Series) -> np.ndarray:
-    f = _field_for(scenario, path)
     numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(~np.isfinite(numeric))
-    if len(bad):
-        raise ScenarioError(ROWS, path, f"row {bad[0]}: expected a number, got {values.iloc[bad[0]]!r}")
-    bad = np.flatnonzero((numeric < f.lo) | (numeric > f.hi))
-    if len(bad):
-        raise ScenarioError(ROWS, path, f"row {bad[0]}: expected a value from {f.lo:g} to {f.hi:g} ({f.unit}), "
-                            f"got {numeric[bad[0]]!r}")
-    if f.integer:
-        bad = np.flatnonzero(numeric != np.round(numeric))
-        if len(bad):
-            raise ScenarioError(ROWS, path, f"row {bad[0]}: expected a whole number, got {numeric[bad[0]]!r}")
+    check_values(field_for(scenario, path), path, numeric, shown=values.tolist())
     return numeric
 
 
@@ -165,7 +139,7 @@ def _prepare(scenario: Scenario, params: pd.DataFrame) -> tuple[Scenario, list[d
     checked: dict[str, np.ndarray] = {}
     for path in params.columns:
         path = str(path)
-        if _field_for(scenario, path) is not None:
+        if field_for(scenario, path) is not None:
             checked[path] = _check_column(scenario, path, params[path])
             continue
         values = params[path].tolist()
@@ -184,16 +158,6 @@ def _prepare(scenario: Scenario, params: pd.DataFrame) -> tuple[Scenario, list[d
     return scenario, rows, table
 
 
-def batch_size_for(scenario: Scenario, P: np.ndarray, memory: float = MEMORY_BUDGET) -> int:
-    """Runs per chunk so that a chunk's arrays stay under ``memory`` bytes."""
-    N = int(P[:, COLUMN["coalition.size"]].max())
-    D = len(scenario.domains)
-    T = scenario.months
-    per_run = 8 * (N * N + 5 * N * D + T * N * D + T * N + 12 * N + K.N_GLOBAL + 2 * (K.N_OUTPUTS + D)
-                   + len(P[0]) + 4 * D)
-    return max(1, int(memory // per_run))
-
-
 # ---------------------------------------------------------------- running
 
 def _use_threads(threads: int | None) -> bool:
@@ -204,32 +168,6 @@ def _use_threads(threads: int | None) -> bool:
     n = available if threads is None else max(1, min(int(threads), available))
     numba.set_num_threads(n)
     return n > 1
-
-
-def _run_group(scenario: Scenario, P: np.ndarray, PD: np.ndarray, seeds: np.ndarray, batch_size: int | None,
-               bar, parallel: bool = True) -> tuple[np.ndarray, np.ndarray, dict]:
-    n = len(seeds)
-    T = scenario.months
-    D = len(scenario.domains)
-    out = np.empty((n, T + 1, K.N_OUTPUTS))
-    cov = np.empty((n, T + 1, D))
-    books: dict[str, np.ndarray] = {}
-    size = batch_size or batch_size_for(scenario, P)
-    for lo in range(0, n, size):
-        hi = min(n, lo + size)
-        rngs = [np.random.default_rng(int(s)) for s in seeds[lo:hi]]
-        world = World(scenario, P[lo:hi], PD[lo:hi], rngs, parallel=parallel)
-        out[lo:hi, 0] = world.out
-        cov[lo:hi, 0] = world.out_cov
-        for m in range(1, T + 1):
-            world.step()
-            out[lo:hi, m] = world.out
-            cov[lo:hi, m] = world.out_cov
-            if bar is not None:
-                bar.update(hi - lo)
-        for k, v in world.books().items():
-            books.setdefault(k, np.empty(n))[lo:hi] = v
-    return out, cov, books
 
 
 def _summary_frame(group: RunGroup) -> pd.DataFrame:
@@ -343,7 +281,7 @@ def run_batch(what: str | Path | Scenario | pd.DataFrame, seeds: Sequence[int] |
         for base, idx, table, P, PD in prepared:
             if bar is not None:
                 bar.set_description(base.name)
-            out, cov, books = _run_group(base, P, PD, seed_arr[idx], batch_size, bar, parallel=_use_threads(threads))
+            out, cov, books = simulate(base, P, PD, seed_arr[idx], batch_size, bar, parallel=_use_threads(threads))
             groups.append(RunGroup(base, idx, seed_arr[idx], out, cov, books, table))
     finally:
         if bar is not None:

@@ -1,9 +1,9 @@
 """Run an experiment's design on all local cores, in chunks, resumably.
 
 ``run_sweep`` splits the runs of an experiment (``Experiment.runs()``, ordered by point
-then replicate) into chunks of consecutive runs and runs each chunk with ``run_batch``
-(one core per worker process; this process is one of the workers), or as tasks on a Dask
-cluster.  Every finished chunk is written at once, atomically, as
+then replicate) into chunks of consecutive runs and runs each chunk through the batch
+runner's core (``cisim.worker``: one core per worker process; this process is one of the
+workers), or as tasks on a Dask cluster.  Every finished chunk is written at once, atomically, as
 its own Parquet file::
 
     OUT/runs/chunk-00000.parquet     a row per run: point, replicate, seed, the factors,
@@ -37,9 +37,10 @@ import numpy as np
 import pandas as pd
 
 from cisim import metadata as meta
+from cisim import worker
 from cisim.experiment import RUN_COLUMNS, Experiment, load_experiment
-from cisim.runner import run_batch
 from cisim.scenario import Scenario, ScenarioError
+from cisim.worker import VERSION_KEYS, ChunkResult, error_text
 
 RUNS_DIR = "runs"
 #: Most runs in one chunk (about 1 to 4 seconds of work for the bundled scenarios).
@@ -99,62 +100,29 @@ def chunk_path(out_dir: Path, k: int) -> Path:
     return Path(out_dir) / RUNS_DIR / f"chunk-{k:05d}.parquet"
 
 
-# ---------------------------------------------------------------- one chunk (runs in a worker)
+# ---------------------------------------------------------------- one chunk
 
-def _simulate(scenario: Scenario, rows: pd.DataFrame, outputs: tuple[str, ...]) -> pd.DataFrame:
-    """Outputs of the runs of ``rows`` (factor columns and ``seed``), in row order.  Raises if any run fails.
-
-    Factors that cannot vary within one batch (``months``) are run as one batch per value.
-    """
-    params = rows.drop(columns=[c for c in RUN_COLUMNS if c != "seed"])
-    fixed = [c for c in params.columns if c == "months"]
-    if not fixed:
-        res = run_batch(params, outputs="summary", scenario=scenario, threads=1)
-        return res.summary[list(outputs)].reset_index(drop=True)
-    parts = []
-    for key, group in params.groupby(fixed, sort=False):
-        key = key if isinstance(key, tuple) else (key,)
-        base = scenario.replace({c: int(v) for c, v in zip(fixed, key)})
-        res = run_batch(group.drop(columns=fixed), outputs="summary", scenario=base, threads=1)
-        parts.append(res.summary[list(outputs)].set_axis(group.index))
-    return pd.concat(parts).loc[params.index].reset_index(drop=True)
+def chunk_job(experiment: Experiment, runs: pd.DataFrame, k: int, lo: int, hi: int) -> Job:
+    """What a worker needs for chunk ``k`` (runs ``lo:hi``): numbers only, no table."""
+    factors = list(experiment.factors)
+    rows = runs.iloc[lo:hi]
+    return (k, experiment.scenario, factors, rows[factors].to_numpy(dtype=float),
+            rows["seed"].to_numpy(dtype=np.int64), tuple(experiment.outputs))
 
 
-def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
-def run_chunk(scenario: Scenario, rows: pd.DataFrame, outputs: tuple[str, ...]) -> pd.DataFrame:
+def chunk_table(rows: pd.DataFrame, result: ChunkResult, outputs: tuple[str, ...]) -> pd.DataFrame:
     """The result rows of one chunk: the inputs, ``status``, ``error`` and the outputs.
 
-    If the chunk fails as a whole its runs are retried one by one, and each run that
-    still fails is recorded with ``status="error"``, its error and NaN outputs.
-    ``table.attrs["batch_seconds"]`` is the time spent in the batch runner.
+    ``table.attrs`` holds ``batch_seconds`` (time spent running the model), ``worker`` (its
+    process id) and ``finished`` (when).
     """
-    rows = rows.reset_index(drop=True)
-    status = np.full(len(rows), STATUS_OK, dtype=object)
-    errors: list[str | None] = [None] * len(rows)
-    t0 = time.perf_counter()
-    try:
-        out = _simulate(scenario, rows, outputs)
-    except Exception:
-        out = pd.DataFrame(np.nan, index=range(len(rows)), columns=list(outputs))
-        for i in range(len(rows)):
-            try:
-                one = _simulate(scenario, rows.iloc[[i]], outputs)
-                out.iloc[i] = one.iloc[0].to_numpy(dtype=float)
-            except Exception as exc:
-                status[i] = STATUS_ERROR
-                errors[i] = _error_text(exc)
-    seconds = time.perf_counter() - t0
-    table = rows.copy()
+    table = rows.reset_index(drop=True).copy()
+    status = np.where([e is None for e in result.errors], STATUS_OK, STATUS_ERROR).astype(object)
     table["status"] = pd.array(status, dtype="string")
-    table["error"] = pd.array(errors, dtype="string")
-    for c in outputs:
-        table[c] = out[c].to_numpy(dtype=float)
-    table.attrs["batch_seconds"] = seconds
-    table.attrs["worker"] = os.getpid()
-    table.attrs["finished"] = time.time()
+    table["error"] = pd.array(result.errors, dtype="string")
+    for j, c in enumerate(outputs):
+        table[c] = result.values[:, j]
+    table.attrs.update(batch_seconds=result.batch_seconds, worker=result.worker, finished=result.finished)
     return table
 
 
@@ -163,30 +131,9 @@ def _write_chunk(table: pd.DataFrame, path: Path) -> None:
         table.to_parquet(tmp, index=False)
 
 
-def _chunk_job(k: int, scenario: Scenario, rows: pd.DataFrame, outputs: tuple[str, ...]) -> tuple[int, pd.DataFrame]:
-    """Run chunk ``k`` where a worker is (a process of this machine or a Dask worker); returns (k, its rows).
-
-    The rows go back to the process that runs the sweep, which writes them: workers need no
-    shared file system.
-    """
-    return k, run_chunk(scenario, rows, outputs)
-
-
-def _worker_init() -> None:
-    # Ctrl-C goes to the whole process group: let the main process decide, so a worker
-    # finishes its chunk instead of dying with a traceback.
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _worker_versions() -> dict[str, str]:
-    """The versions that decide a run's numbers, as a worker sees them."""
-    return {k: v for k, v in meta.package_versions().items() if k in VERSION_KEYS}
-
-
-#: Packages whose versions must match between the sweep's process and every Dask worker.
-VERSION_KEYS = ("cisim", "numpy", "numba", "pandas", "python")
+def _chunk_job(*job) -> ChunkResult:
+    """Run a chunk in this process (worker processes call ``cisim.worker.run_chunk`` directly)."""
+    return worker.run_chunk(*job)
 
 
 # ---------------------------------------------------------------- the sweep
@@ -217,9 +164,14 @@ def _finished_chunks(out_dir: Path, n_chunks: int) -> set[int]:
 def load_results(out_dir: str | Path) -> pd.DataFrame:
     """The result rows of a sweep (finished chunks only), sorted by point and replicate."""
     files = sorted((Path(out_dir) / RUNS_DIR).glob("chunk-*.parquet"))
-    if not files:
+    return _combine([pd.read_parquet(f) for f in files])
+
+
+def _combine(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    if not tables:
         return pd.DataFrame()
-    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    df = pd.concat(tables, ignore_index=True)
+    df.attrs = {}
     return df.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
 
 
@@ -312,6 +264,9 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
             executor = _DaskExecutor(scheduler, workers if (chosen or not scheduler) else None)
             startup = time.perf_counter() - t_start  # starting or reaching the cluster
             workers = executor.slots
+        elif workers > 1 and (chosen or _work(experiment, experiment.n_runs) >= POOL_MIN_WORK):
+            # spawned workers start first: they import while this process plans, then runs chunks itself
+            executor = _ProcessPool(workers)
         plan = _prepare_dir(experiment, out_dir, resume, chunk_runs, workers)
         size, n_chunks, bounds = plan["chunk_runs"], plan["chunks"], plan["bounds"]
         runs = experiment.runs()
@@ -322,8 +277,11 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
             if not chosen and _work(experiment, todo_runs) < POOL_MIN_WORK:
                 workers = 1
             workers = min(workers, max(1, len(todo)))
-            # spawned workers start in the background while this process runs chunks
-            executor = _InProcess() if workers == 1 else _ProcessPool(workers)
+            if workers == 1 and executor is not None:  # resuming with little left: no pool after all
+                executor.close()
+                executor = None
+            if executor is None:
+                executor = _InProcess() if workers == 1 else _ProcessPool(workers)
 
         meta_file = out_dir / "metadata.json"
         previous = _read_json(meta_file) if resume else None
@@ -353,9 +311,6 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
         }
         meta.write_json(meta_file, record)
 
-        def rows_of(k: int) -> pd.DataFrame:
-            lo, hi = bounds[k]
-            return runs.iloc[lo:hi].reset_index(drop=True)
 
         bar = None
         if _show_progress(progress) and todo:
@@ -364,19 +319,23 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
             bar = tqdm(total=experiment.n_runs, initial=experiment.n_runs - todo_runs,
                        desc=experiment.name, unit=" runs", smoothing=0.1)
         batch_seconds = 0.0
+        tables: dict[int, pd.DataFrame] = {}  # this session's chunks, kept for the result
 
-        def finished(k: int, table: pd.DataFrame) -> None:
+        def finished(result: ChunkResult) -> None:
             nonlocal batch_seconds
-            batch_seconds += float(table.attrs.get("batch_seconds", 0.0))
-            _write_chunk(table, chunk_path(out_dir, k))
+            batch_seconds += result.batch_seconds
+            lo, hi = bounds[result.k]
+            table = chunk_table(runs.iloc[lo:hi], result, experiment.outputs)
+            _write_chunk(table, chunk_path(out_dir, result.k))
+            tables[result.k] = table
             if bar is not None:
                 bar.update(len(table))
             if on_chunk is not None:
-                on_chunk(k)
+                on_chunk(result.k)
 
         t0 = time.perf_counter()
         try:
-            executor.run([(k, experiment.scenario, rows_of(k), experiment.outputs) for k in todo], finished, bar)
+            executor.run([chunk_job(experiment, runs, k, *bounds[k]) for k in todo], finished, bar)
         finally:
             if bar is not None:
                 bar.close()
@@ -384,7 +343,9 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
         if executor is not None:
             executor.close()
 
-    results = load_results(out_dir)
+    # the chunks kept from before are read back; this session's are in memory already
+    results = _combine([*(pd.read_parquet(chunk_path(out_dir, k)) for k in sorted(done)),
+                        *(tables[k] for k in sorted(tables))])
     done_at = _now()
     record["finished"] = done_at
     session["finished"] = done_at
@@ -398,8 +359,9 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
 
 # ---------------------------------------------------------------- where chunks run
 
-Job = tuple[int, Scenario, pd.DataFrame, tuple[str, ...]]
-Done = Callable[[int, pd.DataFrame], None]
+#: chunk number, scenario, factor columns, their values (runs, factors), seeds, outputs
+Job = tuple[int, Scenario, list[str], np.ndarray, np.ndarray, tuple[str, ...]]
+Done = Callable[[ChunkResult], None]
 
 
 class DaskSetupError(RuntimeError):
@@ -441,7 +403,7 @@ class _Executor:
 class _InProcess(_Executor):
     def run(self, jobs: list[Job], done: Done, bar) -> None:
         for job in jobs:
-            done(*_chunk_job(*job))
+            done(_chunk_job(*job))
 
 
 class _Interrupt:
@@ -468,20 +430,14 @@ class _Interrupt:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def _warm() -> int:
-    """Load the compiled kernel in a worker (one run of one month), so chunks start at full speed."""
-    from cisim.runner import run_batch
-    from cisim.scenario import load
-
-    run_batch(load("collective").replace({"months": 1, "coalition.size": 2}), seeds=[0], threads=1)
-    return os.getpid()
-
-
 class _ProcessPool(_Executor):
     """This process and ``workers - 1`` spawned worker processes on this machine.
 
-    A spawned worker spends a second or two importing and loading the compiled kernel before its
-    first chunk; this process has done that already, so it runs chunks too instead of waiting.
+    A spawned worker spends about a second importing numpy and numba (``cisim.worker`` needs no
+    pandas) and loading the compiled kernel before its first chunk; this process has done that
+    already, so it runs chunks too instead of waiting.  A script that starts a sweep is imported
+    again by each spawned worker: keep its heavy imports inside ``main()``, as the ``cisim``
+    command does.
     (Workers are spawned, not forked: pandas and pyarrow run threads of their own, and forking a
     process that runs threads can deadlock the child.)
     """
@@ -495,8 +451,8 @@ class _ProcessPool(_Executor):
         self.slots = workers
         self.children = workers - 1
         self.pool = ProcessPoolExecutor(max_workers=self.children, mp_context=mp.get_context("spawn"),
-                                        initializer=_worker_init)
-        self._warming = [self.pool.submit(_warm) for _ in range(self.children)]
+                                        initializer=worker.init)
+        self._warming = [self.pool.submit(worker.warm) for _ in range(self.children)]
 
     def run(self, jobs: list[Job], done: Done, bar) -> None:
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -508,7 +464,7 @@ class _ProcessPool(_Executor):
             while queue or pending:
                 while queue and len(pending) < ahead:
                     job = queue.pop(0)
-                    pending[self.pool.submit(_chunk_job, *job)] = job
+                    pending[self.pool.submit(worker.run_chunk, *job)] = job
                 if not queue:
                     # Near the end, take back a chunk no worker has started rather than wait for it.
                     for fut in sorted(pending, key=lambda f: -pending[f][0]):
@@ -516,14 +472,14 @@ class _ProcessPool(_Executor):
                             queue.append(pending.pop(fut))
                             break
                 if queue:  # this process takes the next chunk itself
-                    done(*_chunk_job(*queue.pop(0)))
+                    done(_chunk_job(*queue.pop(0)))
                     finished = [f for f in pending if f.done()]
                 else:
                     finished = list(wait(pending, timeout=0.25, return_when=FIRST_COMPLETED).done)
                 for fut in finished:
                     pending.pop(fut)
                     if not fut.cancelled():
-                        done(*fut.result())
+                        done(fut.result())
                 if stop.flag.is_set():
                     if bar is not None:
                         bar.set_description("interrupted: finishing the running chunks")
@@ -531,12 +487,21 @@ class _ProcessPool(_Executor):
                         fut.cancel()
                     for fut in wait(pending).done:
                         if not fut.cancelled() and fut.exception() is None:
-                            done(*fut.result())
+                            done(fut.result())
                     raise KeyboardInterrupt
 
     def close(self) -> None:
         # The results are in; the workers' interpreters can wind down without holding the caller up.
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        # Shutting the pool down, even without waiting, and dropping the last reference to it both
+        # wait (on the pool's lock) until every worker has exited, a third of a second: a thread
+        # does both instead of this one.
+        import threading
+
+        if self.pool is None:
+            return
+        pool, self.pool = self.pool, None
+        threading.Thread(target=pool.shutdown, kwargs={"cancel_futures": True}, name="cisim-pool-exit",
+                         daemon=True).start()
 
 
 class _DaskExecutor(_Executor):
@@ -568,19 +533,19 @@ class _DaskExecutor(_Executor):
         self._check_workers()
 
     def _check_workers(self) -> None:
-        mine = _worker_versions()
+        mine = worker.versions()
         try:
-            theirs = self.client.run(_worker_versions)
+            theirs = self.client.run(worker.versions)
         except Exception as exc:
             self.close()
-            raise DaskSetupError(f"the workers of {self.address} cannot run cisim ({_error_text(exc)}); "
+            raise DaskSetupError(f"the workers of {self.address} cannot run cisim ({error_text(exc)}); "
                                  "install cisim (the same version) on every worker") from exc
-        for worker, versions in theirs.items():
+        for address, versions in theirs.items():
             if versions != mine:
                 self.close()
                 diff = ", ".join(f"{k} {versions.get(k)} (here {mine.get(k)})" for k in VERSION_KEYS
                                  if versions.get(k) != mine.get(k))
-                raise DaskSetupError(f"worker {worker} has other versions than this process: {diff}; "
+                raise DaskSetupError(f"worker {address} has other versions than this process: {diff}; "
                                      "the numbers would not be reproducible")
 
     def run(self, jobs: list[Job], done: Done, bar) -> None:
@@ -592,14 +557,14 @@ class _DaskExecutor(_Executor):
 
         tag = uuid.uuid4().hex[:12]
         scenario = self.client.scatter(jobs[0][1], broadcast=True)
-        futures = [self.client.submit(_chunk_job, k, scenario, rows, outputs, key=f"cisim-chunk-{k}-{tag}",
-                                      pure=False)
-                   for k, _, rows, outputs in jobs]
+        futures = [self.client.submit(worker.run_chunk, k, scenario, columns, values, seeds, outputs,
+                                      key=f"cisim-chunk-{k}-{tag}", pure=False)
+                   for k, _, columns, values, seeds, outputs in jobs]
         with _Interrupt() as stop:
             queue = as_completed(futures, with_results=False)
             while not queue.is_empty():
                 for fut in queue.next_batch(block=False) or ():
-                    done(*fut.result())
+                    done(fut.result())
                 if stop.flag.is_set():
                     if bar is not None:
                         bar.set_description("interrupted")

@@ -20,7 +20,7 @@ from cli_call import call
 from scipy.stats import norm
 
 from cisim import sensitivity as sa
-from cisim import sweep as sw
+from cisim import worker
 from cisim.experiment import load_experiment
 from cisim.scenario import ScenarioError
 from cisim.sensitivity_study import run_sensitivity
@@ -53,20 +53,20 @@ bootstrap = 200
 
 
 def ishigami_in_place_of_the_model(sd: float):
-    """A stand-in for ``sweep._simulate``: Ishigami of the factor columns plus noise drawn from each run's seed."""
-    def simulate(scenario, rows, outputs):
-        x = -math.pi + 2 * math.pi * rows[X].to_numpy(dtype=float)
+    """A stand-in for ``worker._simulate``: Ishigami of the factor columns plus noise drawn from each run's seed."""
+    def simulate(scenario, columns, values, seeds, outputs):
+        x = -math.pi + 2 * math.pi * values[:, [list(columns).index(c) for c in X]]
         y = sa.ishigami(x)
         if sd:
-            u = (rows["seed"].to_numpy(dtype=np.float64) + 0.5) / 2.0**63
+            u = (np.asarray(seeds, dtype=np.float64) + 0.5) / 2.0**63
             y = y + sd * norm.ppf(u)
-        return pd.DataFrame({o: y for o in outputs})
+        return np.column_stack([y for _ in outputs])
     return simulate
 
 
 @pytest.mark.parametrize("sd, replicates", [(0.0, 1), (2.0, 16)])
 def test_ishigami_through_the_whole_pipeline(tmp_path, monkeypatch, sd, replicates):
-    monkeypatch.setattr(sw, "_simulate", ishigami_in_place_of_the_model(sd))
+    monkeypatch.setattr(worker, "_simulate", ishigami_in_place_of_the_model(sd))
     exp = load_experiment(ishigami_file(tmp_path, 2048, replicates))
     study = run_sensitivity(exp, tmp_path / "out", workers=1, progress=False)
     res = study.result
@@ -90,7 +90,7 @@ def test_ishigami_through_the_whole_pipeline(tmp_path, monkeypatch, sd, replicat
 
 
 def test_one_noisy_run_per_point_is_flagged_through_the_pipeline(tmp_path, monkeypatch):
-    monkeypatch.setattr(sw, "_simulate", ishigami_in_place_of_the_model(2.0))
+    monkeypatch.setattr(worker, "_simulate", ishigami_in_place_of_the_model(2.0))
     study = run_sensitivity(ishigami_file(tmp_path, 1024, 1), tmp_path / "out", workers=1, progress=False)
     st = study.result.table("outcome_60", "ST").set_index("factor")["value"]
     assert st[sa.DUMMY] > 0.15  # the noise floor: about the noise share of a single run (0.22)
@@ -106,7 +106,7 @@ def test_one_noisy_run_per_point_is_flagged_through_the_pipeline(tmp_path, monke
     ("delta", 256, "", "delta"),
 ])
 def test_every_method_runs_through_the_pipeline(tmp_path, monkeypatch, kind, n, extra, index):
-    monkeypatch.setattr(sw, "_simulate", ishigami_in_place_of_the_model(0.0))
+    monkeypatch.setattr(worker, "_simulate", ishigami_in_place_of_the_model(0.0))
     text = ishigami_file(tmp_path, n, 1, extra).read_text().replace('kind = "sobol"', f'kind = "{kind}"')
     text = text.replace("bootstrap = 200", "bootstrap = 50")
     study = run_sensitivity(load_experiment(write(tmp_path, text, "m.toml")), tmp_path / "out", workers=1,

@@ -13,6 +13,7 @@ import pytest
 from cli_call import call
 
 from cisim import sweep as sw
+from cisim import worker
 from cisim.cli import main
 from cisim.experiment import derive_seeds, load_experiment
 from cisim.runner import run_batch
@@ -333,14 +334,18 @@ def test_interrupted_sweep_keeps_finished_chunks(smoke_one, tmp_path):
 
 def test_failing_run_is_recorded_and_the_rest_complete(smoke_one, tmp_path, monkeypatch):
     _, full = smoke_one
-    real = sw._simulate
+    real = worker._simulate
+    exp = load_experiment(SMOKE)
+    runs = exp.runs()
+    bad_run = runs.loc[(runs["point"] == 2) & (runs["replicate"] == 1)]
+    bad_seed, bad_values = bad_run["seed"].item(), bad_run[list(exp.factors)].to_numpy(dtype=float)[0]
 
-    def flaky(scenario, rows, outputs):
-        if ((rows["point"] == 2) & (rows["replicate"] == 1)).any():
+    def flaky(scenario, columns, values, seeds, outputs):
+        if ((seeds == bad_seed) & (values == bad_values).all(axis=1)).any():
             raise RuntimeError("boom")
-        return real(scenario, rows, outputs)
+        return real(scenario, columns, values, seeds, outputs)
 
-    monkeypatch.setattr(sw, "_simulate", flaky)
+    monkeypatch.setattr(worker, "_simulate", flaky)
     df = sw.run_sweep(SMOKE, tmp_path / "f", workers=1, progress=False, chunk_runs=5)
     bad = (df["point"] == 2) & (df["replicate"] == 1)
     assert df.loc[bad, "status"].tolist() == ["error"]
