@@ -282,6 +282,7 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
                 executor = None
             if executor is None:
                 executor = _InProcess() if workers == 1 else _ProcessPool(workers)
+            workers = executor.slots  # a pool started early keeps its size, and every process in it takes chunks
 
         meta_file = out_dir / "metadata.json"
         previous = _read_json(meta_file) if resume else None
@@ -310,7 +311,6 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
             "source_revision": meta.source_revision(),
         }
         meta.write_json(meta_file, record)
-
 
         bar = None
         if _show_progress(progress) and todo:
