@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from cisim.params import COLUMN, DOMAIN_COLUMN
 
@@ -96,7 +96,7 @@ ACCESS0 = COLUMN["problem.marginalized_access"]
 VISIBILITY = DOMAIN_COLUMN["visibility"]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def setup_run(r, n, P, PD, sector_of, home_table, home_count, choice, budget, jitter, trust_noise, tolerance,
               coalition, exists, member, sector, home, own, gweight, tol, cap, mission, alloc, trust, G):
     """Build run r's organizations from its random draws: sectors, home domains, budgets,
@@ -169,8 +169,8 @@ def backbone_functions(P, G, r, strength):
 
 
 @njit(cache=True, error_model="numpy")
-def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, update, mean_trust, degree, trusted_w,
-          keep, stats):
+def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, update, mean_trust, degree, partners,
+          n_partners, keep, stats):
     """One pass over pairs of organizations: the trust update, then what trust gives.
 
     Trust: meetings build it slowly (slower across sectors); it decays without
@@ -178,6 +178,11 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
     Then each member's mean trust and number of trusted partners (coordination),
     cross-pollination over trusted cross-sector ties, and the trust statistics
     reported as outputs.  ``update`` is False at month 0 (status quo only).
+
+    Member i's trusted partners are listed, in ascending order, in
+    ``partners[i, :n_partners[i]]``: the later passes visit only those pairs, with no
+    branch that depends on trust, and add the same terms in the same order as a pass
+    over every pair would (a pair without a tie adds exactly zero there).
     """
     n = member.shape[1]
     growth = min(1.0, P[r, T_GROWTH] * freq * convening)
@@ -205,7 +210,8 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
     # branch-free inner loops, so that they compile to vector instructions
     for i in range(n):
         row = trust[r, i]
-        ties = trusted_w[i]
+        plist = partners[i]
+        c = 0
         mi = m[i]
         ei = e[i]
         si = sec[i]
@@ -234,7 +240,8 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
             same = 1.0 if sec[j] == si else 0.0
             trusted = 1.0 if t > threshold else 0.0
             w = mm * trusted
-            ties[j] = w
+            plist[c] = j  # written always, kept only for a trusted partner: no branch
+            c += 1 if (w > 0 and j != i) else 0
             s += mm * t
             k += w
             w_sum += ej * same * t
@@ -243,7 +250,7 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
             a_n += ej * (1.0 - same)
             d_n += ej * trusted
         # oneself: trust 0, no tie, not a pair
-        ties[i] = 0.0
+        n_partners[i] = c
         w_n -= ei
         mean_trust[i] = s / max(1.0, n_members - 1.0)
         degree[i] = k
@@ -260,8 +267,11 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
     spill = P[r, SPILLOVER] / max(1.0, n_members)
     if update and spill > 0:
         for i in range(n):
-            for j in range(n):
-                if trusted_w[i, j] > 0 and sector[r, i] != sector[r, j]:
+            si = sec[i]
+            plist = partners[i]
+            for k in range(n_partners[i]):
+                j = plist[k]
+                if sec[j] != si:
                     d = home[r, j]
                     lift = cap[r, j, d] - cap[r, i, d]
                     if lift > 0:
@@ -279,7 +289,7 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
     """
     _, N, D = cap.shape
     # scratch space, carved from one buffer (allocating 14 small arrays costs more than the month's arithmetic)
-    work = np.empty(9 + 7 * D + 6 * N + N * N + N)
+    work = np.empty(9 + 7 * D + 6 * N + N)
     strength = work[0:6]
     tstats = work[6:9]
     o = 9
@@ -298,8 +308,9 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
     degree = work[o + 4 * N:o + 5 * N]
     q = work[o + 5 * N:o + 6 * N]
     o += 6 * N
-    trusted_w = work[o:o + N * N].reshape((N, N))
-    keep = work[o + N * N:o + N * N + N]
+    keep = work[o:o + N]
+    partners = np.empty((N, N), np.int64)  # each member's trusted partners (see ``pairs``)
+    n_partners = np.empty(N, np.int64)
     coalition = G[r, COALITION] if not start else 0.0
     # -- backbone and the effective strength of each condition
     if start:
@@ -353,7 +364,7 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
 
     # -- trust, trusted ties and cross-pollination, in one pass over pairs
     pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, not start, mean_trust, degree,
-          trusted_w, keep, tstats)
+          partners, n_partners, keep, tstats)
     for i in range(N):
         q[i] = e_reinforce * member[r, i] * min(1.0, degree[i] / P[r, COORD_TIES])
 
@@ -384,10 +395,12 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
             if m > 0:
                 # what the member's trusted partners served last month, per domain
                 for d in range(D):
-                    acc = 0.0  # a local accumulator: the compiler keeps it in a register
-                    for j in range(N):
-                        acc += trusted_w[i, j] * served[r, j, d]
-                    score[d] = acc
+                    score[d] = 0.0
+                plist = partners[i]
+                for k in range(n_partners[i]):
+                    j = plist[k]
+                    for d in range(D):
+                        score[d] += served[r, j, d]
                 cap_mean = 0.0
                 for d in range(D):
                     cap_mean += cap[r, i, d]
@@ -546,20 +559,13 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
     out[r, O_UNSPENT] = G[r, BB_RESERVE]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
          cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start):
-    """Advance every run one month, one run after another (the Mesa model's single run)."""
+    """Advance every run one month, one run after another.
+
+    It releases the GIL, so the batch runner's threads step their blocks of runs at once.
+    """
     for r in range(P.shape[0]):
-        month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
-              cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start)
-
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def step_parallel(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
-                  cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start):
-    """Advance every run one month, runs spread over the cores: the same ``month`` for each run,
-    so the numbers do not depend on how many threads there are."""
-    for r in prange(P.shape[0]):
         month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
               cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start)
