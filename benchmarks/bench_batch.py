@@ -14,9 +14,8 @@ import os
 import statistics
 import time
 
-import numba
-
 from cisim import state
+from cisim.batch import available_cores
 from cisim.model import CoalitionModel
 from cisim.runner import run_batch
 from cisim.scenario import load
@@ -89,7 +88,7 @@ def main() -> None:
         "batch_one_thread_runs_per_second": statistics.median(single),
         "ratio_batch_over_mesa": statistics.median(b / m for b, m in zip(batch, mesa)),
         "ratio_one_thread_over_mesa": statistics.median(s / m for s, m in zip(single, mesa)),
-        "threads": numba.config.NUMBA_NUM_THREADS if args.threads is None else args.threads,
+        "threads": available_cores() if args.threads is None else args.threads,
         "cores": os.cpu_count(),
         "runs": args.runs, "mesa_runs": args.mesa_runs, "repeats": args.repeats,
         **batch_split(args.runs, 1),

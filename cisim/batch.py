@@ -6,6 +6,7 @@ directly, so that they start without importing pandas (a second less per worker)
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy as np
 from cisim import kernel as K
 from cisim.params import BY_PATH, COLUMN, Field
 from cisim.scenario import DOMAIN_BY_KEY, Scenario, ScenarioError
-from cisim.state import World, param_matrix
+from cisim.state import BOOKS, World, param_matrix
 from cisim.summary import summarize
 
 #: Arrays of one chunk of runs are kept under about this many bytes.
@@ -63,21 +64,39 @@ def batch_size_for(scenario: Scenario, P: np.ndarray, memory: float = MEMORY_BUD
     return max(1, int(memory // per_run))
 
 
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def simulate(scenario: Scenario, P: np.ndarray, PD: np.ndarray, seeds: np.ndarray, batch_size: int | None = None,
-             bar=None, parallel: bool = False) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+             bar=None, threads: int = 1) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Every month of every run: ``out`` (runs, months + 1, outputs), coverage (runs, months + 1, domains)
-    and the books (cumulative money per run).  Run r draws from ``np.random.default_rng(seeds[r])``."""
+    and the books (cumulative money per run).  Run r draws from ``np.random.default_rng(seeds[r])``.
+
+    With ``threads`` > 1 the runs go in blocks over that many threads, each block stepped through
+    all its months by one thread.  The kernel releases the GIL, so one thread's set-up and draws
+    overlap the others' stepping, and there is no wait at the end of every month.
+    """
     n = len(seeds)
     T = scenario.months
     D = len(scenario.domains)
     out = np.empty((n, T + 1, K.N_OUTPUTS))
     cov = np.empty((n, T + 1, D))
-    books: dict[str, np.ndarray] = {}
+    books = {k: np.empty(n) for k in BOOKS}
     size = batch_size or batch_size_for(scenario, P)
-    for lo in range(0, n, size):
+    threads = max(1, min(threads, n))
+    if threads > 1:
+        # the blocks in flight together stay within one batch's memory
+        size = max(1, min(size // threads, -(-n // threads)))
+
+    def run_block(lo: int) -> None:
         hi = min(n, lo + size)
         rngs = [np.random.default_rng(int(s)) for s in seeds[lo:hi]]
-        world = World(scenario, P[lo:hi], PD[lo:hi], rngs, parallel=parallel)
+        world = World(scenario, P[lo:hi], PD[lo:hi], rngs)
         out[lo:hi, 0] = world.out
         cov[lo:hi, 0] = world.out_cov
         for m in range(1, T + 1):
@@ -87,7 +106,20 @@ def simulate(scenario: Scenario, P: np.ndarray, PD: np.ndarray, seeds: np.ndarra
             if bar is not None:
                 bar.update(hi - lo)
         for k, v in world.books().items():
-            books.setdefault(k, np.empty(n))[lo:hi] = v
+            books[k][lo:hi] = v
+
+    if threads == 1:
+        for lo in range(0, n, size):
+            run_block(lo)
+        return out, cov, books
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="cisim-batch")
+    try:
+        for f in [pool.submit(run_block, lo) for lo in range(0, n, size)]:
+            f.result()
+    finally:
+        pool.shutdown(cancel_futures=True)  # on an error or Ctrl-C, start no further block
     return out, cov, books
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from cisim import kernel as K
 from cisim import metadata as meta
-from cisim.batch import ROWS, batch_size_for, check_values, field_for, simulate
+from cisim.batch import ROWS, available_cores, batch_size_for, check_values, field_for, simulate
 from cisim.params import BY_PATH
 from cisim.scenario import Scenario, ScenarioError, load
 from cisim.state import param_matrix
@@ -160,14 +160,10 @@ def _prepare(scenario: Scenario, params: pd.DataFrame) -> tuple[Scenario, list[d
 
 # ---------------------------------------------------------------- running
 
-def _use_threads(threads: int | None) -> bool:
-    """Set numba's thread count for the batch kernel; True when runs go over several cores."""
-    import numba
-
-    available = numba.config.NUMBA_NUM_THREADS
-    n = available if threads is None else max(1, min(int(threads), available))
-    numba.set_num_threads(n)
-    return n > 1
+def _threads(threads: int | None) -> int:
+    """Threads to step the runs on: all cores this process may use, unless told fewer."""
+    available = available_cores()
+    return available if threads is None else max(1, min(int(threads), available))
 
 
 def _summary_frame(group: RunGroup) -> pd.DataFrame:
@@ -281,7 +277,7 @@ def run_batch(what: str | Path | Scenario | pd.DataFrame, seeds: Sequence[int] |
         for base, idx, table, P, PD in prepared:
             if bar is not None:
                 bar.set_description(base.name)
-            out, cov, books = simulate(base, P, PD, seed_arr[idx], batch_size, bar, parallel=_use_threads(threads))
+            out, cov, books = simulate(base, P, PD, seed_arr[idx], batch_size, bar, threads=_threads(threads))
             groups.append(RunGroup(base, idx, seed_arr[idx], out, cov, books, table))
     finally:
         if bar is not None:

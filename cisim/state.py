@@ -43,6 +43,9 @@ def param_matrix(scenario: Scenario, rows: Sequence[dict] | int = 1) -> tuple[np
 
 
 _C = COLUMN
+#: The books (cumulative money per run) and their columns of the scalar state.
+BOOKS = {"inflow": K.CUM_INFLOW, "services": K.CUM_SERVICES, "meetings": K.CUM_MEETINGS,
+         "backbone": K.CUM_BACKBONE, "unspent": K.BB_RESERVE}
 _CONDITION_COLUMNS = [COLUMN[f"conditions.{c}"] for c in CONDITIONS]
 
 
@@ -59,14 +62,12 @@ class World:
     """State arrays of R runs of one scenario structure, and the step that advances them."""
 
     def __init__(self, scenario: Scenario, P: np.ndarray, PD: np.ndarray,
-                 rngs: Sequence[np.random.Generator], block: int | None = None, parallel: bool = False):
+                 rngs: Sequence[np.random.Generator], block: int | None = None):
         self.scenario = scenario
         self.P = np.ascontiguousarray(P, dtype=float)
         self.PD = np.ascontiguousarray(PD, dtype=float)
         self.rngs = list(rngs)
         R = len(self.rngs)
-        # spread runs over the cores (numba threads); each run's numbers are the same either way
-        self.parallel = parallel and R > 1
         sizes = self.P[:, COLUMN["coalition.size"]].astype(int)
         self.sizes = sizes
         N = int(sizes.max())
@@ -140,8 +141,7 @@ class World:
 
     def _kernel(self, start: bool = False) -> None:
         k = (self.month - 1) % self.block
-        kernel = K.step_parallel if self.parallel else K.step
-        kernel(self.month, self.P, self.PD, self.exists, self.member, self.sector, self.home, self.own, self.gweight,
+        K.step(self.month, self.P, self.PD, self.exists, self.member, self.sector, self.home, self.own, self.gweight,
                self.tolerance, self.align, self.discontent, self.cap, self.mission, self.alloc, self.served,
                self.trust, self.G, self.cov, self._noise[:, k], self._fail[:, k], self.out, self.out_cov, start)
 
@@ -174,11 +174,4 @@ class World:
     # -- books, for the money-conservation check
     def books(self) -> dict[str, np.ndarray]:
         """Cumulative money per run: what came in and where it went."""
-        g = self.G
-        return {
-            "inflow": g[:, K.CUM_INFLOW].copy(),
-            "services": g[:, K.CUM_SERVICES].copy(),
-            "meetings": g[:, K.CUM_MEETINGS].copy(),
-            "backbone": g[:, K.CUM_BACKBONE].copy(),
-            "unspent": g[:, K.BB_RESERVE].copy(),
-        }
+        return {k: self.G[:, c].copy() for k, c in BOOKS.items()}

@@ -81,6 +81,7 @@ def test_same_run_whatever_shares_the_batch_and_however_it_is_split():
     seeds = [5, 6, 7, 8, 9]
     full = batch_rows("collective", rows, seeds, threads=1)
     variants = [
+        batch_rows("collective", rows, seeds, threads=2),  # two blocks of runs, one per thread
         batch_rows("collective", rows, seeds, batch_size=2, threads=2),
         batch_rows("collective", rows[::-1], seeds[::-1], batch_size=3, threads=2),
         batch_rows("collective", [rows[2]], [seeds[2]], threads=1),
