@@ -63,11 +63,41 @@ def run_chunk(k: int, scenario: Scenario, columns: Sequence[str], values: np.nda
 
 
 def init() -> None:
-    """Worker start: Ctrl-C goes to the whole process group, so let the sweep's process decide;
-    a worker finishes its chunk instead of dying with a traceback."""
+    """Start of a worker process the sweep spawned itself.
+
+    Ctrl-C goes to the whole process group, so let the sweep's process decide: a worker
+    finishes its chunk instead of dying with a traceback.
+    """
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _skip_blas_probe()
+
+
+def _skip_blas_probe() -> None:
+    """Spare numba's first compile the import of scipy.linalg (a fifth of a second).
+
+    numba imports scipy.linalg when it first compiles, only to learn whether ``np.dot`` may
+    call BLAS.  The kernel does no linear algebra, so a process that runs nothing but the
+    kernel answers no.  Only the sweep's own spawned workers do this; numba's linear algebra
+    (``np.linalg``) still finds BLAS if anything asks for it.
+    """
+    import sys
+
+    if "numba.np.arraymath" in sys.modules:
+        return
+    import numba.np.linalg as linalg
+
+    probe = linalg.ensure_blas
+
+    def no_blas() -> None:
+        raise ImportError("a cisim sweep worker runs no linear algebra")
+
+    linalg.ensure_blas = no_blas
+    try:
+        import numba.np.arraymath  # noqa: F401  (binds the probe it runs at import)
+    finally:
+        linalg.ensure_blas = probe
 
 
 def warm() -> int:

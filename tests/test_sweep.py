@@ -233,6 +233,22 @@ def test_two_workers_give_the_same_rows(smoke_one, smoke_pool):
     assert 0 < record["sessions"][-1]["batch_seconds"]
 
 
+def test_spawned_worker_starts_without_scipy_linalg_and_gives_the_same_numbers():
+    """The worker's start-up skips numba's BLAS probe (the import of scipy.linalg); its runs match."""
+    import subprocess
+    import sys
+
+    code = ("import json, sys, numpy as np; from cisim import worker; worker.init(); worker.warm(); "
+            "from cisim.scenario import load; "
+            "chunk = worker.run_chunk(0, load('collective'), [], np.empty((2, 0)), np.array([3, 4]), "
+            "['outcome_final']); "
+            "print(json.dumps(['scipy.linalg' in sys.modules, chunk.values.ravel().tolist()]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    loaded, values = json.loads(done.stdout)
+    assert loaded is False
+    assert values == run_batch("collective", [3, 4], threads=1).summary["outcome_final"].tolist()
+
+
 def test_dask_cluster_gives_the_same_rows_as_the_process_pool(smoke_pool, tmp_path):
     from distributed import LocalCluster
 
