@@ -279,17 +279,26 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
 
 
 @njit(cache=True, error_model="numpy")
+def scratch(N, D):
+    """A month's scratch space for N organizations and D domains, allocated once per step: a
+    month's work buffer, each member's trusted partners (see ``pairs``) and their number.
+    (Allocating them for every run and month costs a tenth of the kernel's time.)"""
+    return np.empty(9 + 7 * D + 6 * N + N), np.empty((N, N), np.int64), np.empty(N, np.int64)
+
+
+@njit(cache=True, error_model="numpy")
 def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
-          cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start):
+          cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start, work, partners, n_partners):
     """Advance run r one month (``start`` only measures the status quo at month 0).
 
     Reads and writes only row r of every array, so runs can go in any order or at once.
     noise: (runs, orgs, domains) uniforms (0..1) for this month's perception errors;
     fail: (runs, orgs) uniforms for this month's delivery failures.
+    work, partners, n_partners: scratch space (see ``scratch``); every value in it is written
+    this month before it is read.
     """
     _, N, D = cap.shape
-    # scratch space, carved from one buffer (allocating 14 small arrays costs more than the month's arithmetic)
-    work = np.empty(9 + 7 * D + 6 * N + N)
+    # scratch space, carved from one buffer
     strength = work[0:6]
     tstats = work[6:9]
     o = 9
@@ -309,8 +318,6 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
     q = work[o + 5 * N:o + 6 * N]
     o += 6 * N
     keep = work[o:o + N]
-    partners = np.empty((N, N), np.int64)  # each member's trusted partners (see ``pairs``)
-    n_partners = np.empty(N, np.int64)
     coalition = G[r, COALITION] if not start else 0.0
     # -- backbone and the effective strength of each condition
     if start:
@@ -566,6 +573,7 @@ def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align,
 
     It releases the GIL, so the batch runner's threads step their blocks of runs at once.
     """
+    work, partners, n_partners = scratch(cap.shape[1], cap.shape[2])
     for r in range(P.shape[0]):
         month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
-              cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start)
+              cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start, work, partners, n_partners)
