@@ -68,7 +68,7 @@ def available_cores() -> int:
     """Cores this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
+    except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import time
 from collections.abc import Callable
@@ -38,6 +37,7 @@ import pandas as pd
 
 from cisim import metadata as meta
 from cisim import worker
+from cisim.batch import available_cores
 from cisim.experiment import RUN_COLUMNS, Experiment, load_experiment
 from cisim.scenario import Scenario, ScenarioError
 from cisim.worker import VERSION_KEYS, ChunkResult, error_text
@@ -51,14 +51,6 @@ CHUNKS_PER_WORKER = 4
 #: with the default number of workers runs in this process: starting worker processes costs more.
 POOL_MIN_WORK = 500_000
 STATUS_OK, STATUS_ERROR = "ok", "error"
-
-
-def default_workers() -> int:
-    """The local cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def _work(experiment: Experiment, runs: int) -> float:
@@ -252,7 +244,7 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
         experiment = load_experiment(experiment)
     out_dir = Path(out_dir)
     chosen = workers is not None
-    workers = int(workers or default_workers())
+    workers = int(workers or available_cores())
     if workers < 1:
         raise ValueError(f"workers must be 1 or more, got {workers}")
 
@@ -522,7 +514,7 @@ class _DaskExecutor(_Executor):
                 self.client = Client(check_scheduler_address(scheduler), timeout=CONNECT_TIMEOUT)
             else:
                 # Every port (scheduler, workers, the scheduler's web page) on 127.0.0.1, chosen free.
-                self.cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
+                self.cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
                                             processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0")
                 self.client = Client(self.cluster)
         except (OSError, TimeoutError, ValueError) as exc:
