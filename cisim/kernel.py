@@ -227,7 +227,6 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
                 row[j] = min(1.0, max(0.0, t))
             row[i] = 0.0
         s = 0.0
-        k = 0.0
         w_sum = 0.0
         w_n = 0.0
         a_sum = 0.0
@@ -243,7 +242,6 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
             plist[c] = j  # written always, kept only for a trusted partner: no branch
             c += 1 if (w > 0 and j != i) else 0
             s += mm * t
-            k += w
             w_sum += ej * same * t
             w_n += ej * same
             a_sum += ej * (1.0 - same) * t
@@ -253,7 +251,7 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
         n_partners[i] = c
         w_n -= ei
         mean_trust[i] = s / max(1.0, n_members - 1.0)
-        degree[i] = k
+        degree[i] = c  # trusted partners, a whole number: the same as summing the ties
         within += w_sum
         n_within += w_n
         across += a_sum
