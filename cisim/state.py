@@ -107,17 +107,19 @@ class World:
         self._home_table = np.zeros((len(homes), self._home_count.max()), dtype=np.int64)
         for s, h in enumerate(homes):
             self._home_table[s, : len(h)] = h
+        # each organization's sector, by coalition size (the same for every run of that size)
+        self._sectors = {n: np.repeat(np.arange(len(shares)), _sector_counts(n, shares)) for n in set(sizes.tolist())}
         for r, rng in enumerate(self.rngs):
-            self._init_run(r, rng, sizes[r], shares)
+            self._init_run(r, rng, sizes[r])
         self._draw_block()
         # month 0: the status quo before the initiative
         self._kernel(start=True)
 
-    def _init_run(self, r: int, rng: np.random.Generator, n: int, shares: np.ndarray) -> None:
+    def _init_run(self, r: int, rng: np.random.Generator, n: int) -> None:
         """Draw one run's organizations from its own generator (its draws never depend on other runs)."""
         p = self.P[r]
         D = self.cap.shape[2]
-        sector = np.repeat(np.arange(len(shares)), _sector_counts(n, shares))
+        sector = self._sectors[n]
         choice = rng.random(n)
         sd = p[_C["coalition.budget_spread"]]
         mean = p[_C["coalition.budget_mean"]]
@@ -134,10 +136,15 @@ class World:
     def _draw_block(self) -> None:
         """Draw the next block of monthly random numbers, each run from its own generator."""
         D = self.cap.shape[2]
+        N = self.cap.shape[1]
         for r, rng in enumerate(self.rngs):
             n = self.sizes[r]
-            self._noise[r, :, :n] = rng.random((self.block, n, D), dtype=np.float32)
-            self._fail[r, :, :n] = rng.random((self.block, n), dtype=np.float32)
+            if n == N:  # straight into the run's rows, without a copy: the same numbers
+                rng.random(dtype=np.float32, out=self._noise[r])
+                rng.random(dtype=np.float32, out=self._fail[r])
+            else:
+                self._noise[r, :, :n] = rng.random((self.block, n, D), dtype=np.float32)
+                self._fail[r, :, :n] = rng.random((self.block, n), dtype=np.float32)
 
     def _kernel(self, start: bool = False) -> None:
         k = (self.month - 1) % self.block
