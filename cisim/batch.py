@@ -25,16 +25,20 @@ ROWS = "<parameter rows>"
 MONTHS = Field("months", 60, 1, 600, "months", "Months simulated.", integer=True)
 
 
-def field_for(scenario: Scenario, path: str) -> Field | None:
-    """The schema field of a per-run parameter, or None if ``path`` is not one."""
+def field_for(scenario: Scenario, path: str, strict: bool = True) -> Field | None:
+    """The schema field of a per-run parameter, or None if ``path`` is not one.
+
+    With ``strict``, a path into a domain the scenario does not have is an error rather than None.
+    """
     if path in BY_PATH:
         return BY_PATH[path]
     parts = path.split(".")
     if len(parts) == 3 and parts[0] == "domains" and parts[2] in DOMAIN_BY_KEY:
-        if parts[1] not in scenario.domains:
+        if parts[1] in scenario.domains:
+            return DOMAIN_BY_KEY[parts[2]]
+        if strict:
             raise ScenarioError(ROWS, path, f"unknown domain '{parts[1]}' in scenario {scenario.name} "
                                 f"(domains: {', '.join(scenario.domains)})")
-        return DOMAIN_BY_KEY[parts[2]]
     return None
 
 

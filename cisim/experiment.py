@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cisim.batch import MONTHS
+from cisim.batch import MONTHS, field_for
 from cisim.params import BY_PATH, Field
 from cisim.scenario import (
     DOMAIN_BY_KEY,
@@ -109,15 +109,9 @@ def _keys(file, prefix: str, table: dict, allowed: dict) -> None:
 
 
 def factor_field(scenario: Scenario, path: str) -> Field | None:
-    """The schema field of a parameter that a factor can set, or None if ``path`` is not one."""
-    if path in BY_PATH:
-        return BY_PATH[path]
-    if path == "months":
-        return MONTHS
-    parts = path.split(".")
-    if len(parts) == 3 and parts[0] == "domains" and parts[1] in scenario.domains and parts[2] in DOMAIN_BY_KEY:
-        return DOMAIN_BY_KEY[parts[2]]
-    return None
+    """The schema field of a parameter that a factor can set (a per-run parameter or the horizon),
+    or None if ``path`` is not one."""
+    return MONTHS if path == "months" else field_for(scenario, path, strict=False)
 
 
 def _factor_paths(scenario: Scenario) -> list[str]:
