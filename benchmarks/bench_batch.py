@@ -3,7 +3,7 @@
 ``collective`` with 40 organizations over 60 months, summary outputs.  Reports runs per
 second of both paths, their ratio, and where the batch runner's time goes.
 
-    uv run python benchmarks/bench_batch.py [--runs 4000] [--mesa-runs 300] [--threads N]
+    uv run python benchmarks/bench_batch.py [--runs 4000] [--mesa-runs 300] [--threads N] [--target 5000]
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ def main() -> None:
     ap.add_argument("--mesa-runs", type=int, default=300, help="runs through the Mesa model per repetition")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=None, help="cores for the batch runner (default: all)")
+    ap.add_argument("--target", type=float, default=5000.0, help="runs/s to compare the batch runner with")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     load("collective")
@@ -93,6 +94,16 @@ def main() -> None:
         "runs": args.runs, "mesa_runs": args.mesa_runs, "repeats": args.repeats,
         **batch_split(args.runs, 1),
     }
+    months = load("collective").months
+    threads = result["threads"]
+    result.update({
+        "target_runs_per_second": args.target,
+        "target_over_batch": args.target / result["batch_runs_per_second"],
+        # one thread's time per run-month, all of it and the kernel's part, against what the target leaves
+        "us_per_run_month": 1e6 / (result["batch_one_thread_runs_per_second"] * months),
+        "kernel_us_per_run_month": 1e6 * result["kernel_share"] / (result["batch_one_thread_runs_per_second"] * months),
+        "target_us_per_run_month": 1e6 * threads / (args.target * months),
+    })
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -105,6 +116,9 @@ def main() -> None:
     print(f"  batch runner's time (1 thread): kernel {100 * result['kernel_share']:.0f}%, "
           f"random draws {100 * result['draws_share']:.0f}%, setting up runs {100 * result['setup_share']:.0f}%, "
           f"other (recording, tables) {100 * result['other_share']:.0f}%")
+    print(f"  target {args.target:,.0f} runs/s: {result['target_over_batch']:.1f}x the batch runner's speed; it leaves "
+          f"{result['target_us_per_run_month']:.1f} us per run-month on each of {threads} threads, where one thread "
+          f"now takes {result['us_per_run_month']:.1f} us ({result['kernel_us_per_run_month']:.1f} us in the kernel)")
 
 
 if __name__ == "__main__":
