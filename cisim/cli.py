@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cisim.scenario import Scenario, ScenarioError, bundled_names, load
+from cisim.scenario import Scenario, ScenarioError, _suggest, bundled_names, load
 
 DEFAULT_OUT = "cisim-output"
 _INT = re.compile(r"[+-]?\d+")
@@ -529,8 +529,8 @@ def cmd_dashboard(args: argparse.Namespace, command: str) -> int:
     from cisim.dashboard import DashboardError, serve
 
     if args.preset is not None and args.preset not in bundled_names():
-        raise ScenarioError("--preset", None, f"no bundled scenario {args.preset!r} "
-                            f"(bundled: {', '.join(bundled_names())})")
+        raise ScenarioError("--preset", None, f"no bundled scenario {args.preset!r}"
+                            f"{_suggest(args.preset, bundled_names())} (bundled: {', '.join(bundled_names())})")
     try:
         return serve(port=args.port, open_browser=not args.no_open, preset=args.preset)
     except DashboardError as exc:

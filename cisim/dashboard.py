@@ -2,7 +2,10 @@
 
 The app runs in solara's server, in a child process bound to 127.0.0.1 only: the page
 is for the person at this computer (and a projector), not for the network.  This
-module starts it, waits until it answers, prints the address and stops it on Ctrl-C.
+module starts it, waits until it answers, prints the address and stops it on Ctrl-C, on
+``kill`` (SIGTERM) and when its terminal closes (SIGHUP).  The server is in a process group
+of its own, so that a Ctrl-C reaches this module first and the server stops in order; on
+Linux the server also stops if this process dies without a chance to stop it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,47 @@ START_TIMEOUT = 180.0  # seconds; the first start compiles the model's kernel
 
 class DashboardError(RuntimeError):
     """The dashboard cannot start: the port is taken, or the server stopped before it answered."""
+
+
+class Stopped(Exception):
+    """SIGTERM or SIGHUP reached ``serve``: stop the server as Ctrl-C would."""
+
+
+def _raise_stopped(signum, frame) -> None:
+    raise Stopped(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def _stop_on_signals():
+    """While serving, SIGTERM (``kill``) and SIGHUP (the terminal closes) stop the server too."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    kinds = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {s: signal.signal(s, _raise_stopped) for s in kinds}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _may_preexec() -> bool:
+    """A function run in the child before the server starts is safe only on Linux here, and only
+    while this process has no other thread (the child of a threaded process may deadlock)."""
+    import threading
+
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+def _die_with_parent() -> None:
+    """In the server's process, before it runs: on Linux, get SIGTERM when the parent dies."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -110,7 +154,8 @@ def start(port: int = DEFAULT_PORT, preset: str | None = None, timeout: float = 
     url = f"http://{HOST}:{port}/"
     process = subprocess.Popen(server_command(port), env=server_env(preset), stdin=subprocess.DEVNULL,
                                stdout=output if output is not None else sys.stderr,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+                               stderr=subprocess.STDOUT, start_new_session=True,
+                               preexec_fn=_die_with_parent if _may_preexec() else None)
     try:
         wait_until_up(url, process, timeout)
     except BaseException:
@@ -207,25 +252,33 @@ def can_open_browser() -> bool:
 
 def serve(port: int = DEFAULT_PORT, open_browser: bool = True, preset: str | None = None,
           announce: Sequence[str] = ()) -> int:
-    """Run the dashboard until Ctrl-C: start the server, print its address, maybe open a browser."""
+    """Run the dashboard until Ctrl-C (or SIGTERM, or the terminal closing): start the server,
+    print its address, maybe open a browser."""
     if port == 0:
         port = free_port()
     check_port(port)
     print("Starting the dashboard (the first start takes up to a minute) ...", file=sys.stderr, flush=True)
-    process, url = start(port, preset)
-    print(f"cisim dashboard: {url}", flush=True)
-    for line in announce:
-        print(line, flush=True)
-    print("Press Ctrl-C to stop.", file=sys.stderr, flush=True)
-    if open_browser and can_open_browser():
-        with contextlib.suppress(webbrowser.Error):
-            webbrowser.open(url)
-    try:
-        status = process.wait()
-    except KeyboardInterrupt:
-        stop(process)
-        print("cisim dashboard: stopped", file=sys.stderr)
-        return 0
+    with _stop_on_signals():
+        try:
+            process, url = start(port, preset)  # stops the server itself if interrupted while starting
+        except Stopped:
+            with contextlib.suppress(OSError):  # the terminal may be gone
+                print("cisim dashboard: stopped", file=sys.stderr)
+            return 0
+        print(f"cisim dashboard: {url}", flush=True)
+        for line in announce:
+            print(line, flush=True)
+        print("Press Ctrl-C to stop.", file=sys.stderr, flush=True)
+        if open_browser and can_open_browser():
+            with contextlib.suppress(webbrowser.Error):
+                webbrowser.open(url)
+        try:
+            status = process.wait()
+        except (KeyboardInterrupt, Stopped):
+            stop(process)
+            with contextlib.suppress(OSError):  # the terminal may be gone
+                print("cisim dashboard: stopped", file=sys.stderr)
+            return 0
     if status != 0:
         raise DashboardError(f"the dashboard server stopped with exit status {status}")
     return 0

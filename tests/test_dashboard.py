@@ -289,9 +289,66 @@ def test_dashboard_port_in_use_is_a_clear_error():
 
 def test_dashboard_rejects_unknown_presets_and_ports():
     status, _, err = call(["dashboard", "--preset", "colective", "--no-open"])
-    assert status == 2 and "no bundled scenario 'colective'" in err
+    assert status == 2 and "no bundled scenario 'colective'; did you mean 'collective'?" in err
     status, _, err = call(["dashboard", "--port", "70000", "--no-open"])
     assert status == 2 and "65535" in err
+
+
+def _dashboard_process() -> tuple[subprocess.Popen, str]:
+    """``cisim dashboard`` in a child process (a session of its own, as in a terminal) and its address."""
+    proc = subprocess.Popen([sys.executable, "-m", "cisim.cli", "dashboard", "--port", "0", "--no-open"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    deadline = time.monotonic() + 240
+    for line in proc.stdout:
+        m = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
+        if m:
+            return proc, m.group(1)
+        if time.monotonic() > deadline:
+            break
+    proc.kill()
+    pytest.fail(f"cisim dashboard printed no address (exit status {proc.poll()})")
+
+
+def _answers(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+def _gone(url: str, within: float = 30.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not _answers(url):
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def test_dashboard_server_stops_when_its_terminal_closes():
+    """Closing the terminal (SIGHUP) or ``kill`` (SIGTERM) stops the server as Ctrl-C does, and
+    frees the port; so does the death of ``cisim dashboard`` itself (SIGKILL), on Linux."""
+    proc, url = _dashboard_process()
+    try:
+        assert _answers(url)
+        os.killpg(proc.pid, signal.SIGHUP)
+        assert proc.wait(timeout=60) == 0
+        assert _gone(url), "the server still answers after its terminal closed"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    if sys.platform.startswith("linux"):
+        proc, url = _dashboard_process()
+        try:
+            proc.kill()  # only cisim dashboard, not the server's own process group
+            proc.wait(timeout=30)
+            assert _gone(url), "the server outlived cisim dashboard"
+        finally:
+            if proc.poll() is None:
+                proc.kill()
 
 
 def test_browser_packages_follow_solara():
