@@ -511,9 +511,12 @@ def cmd_report(args: argparse.Namespace, command: str) -> int:
         print(report["takeaway"] + "\n")
         rows = [[f"{r.share:.0%}", _pct(r.outcome_36_mean),
                  f"{_pct(r.outcome_60_mean)} [{_pct(r.outcome_60_ci_low)}, {_pct(r.outcome_60_ci_high)}]",
-                 _money(r.cost_per_point_mean), "best" if r.best_cost_effectiveness else ""]
+                 _money(r.cost_per_point_mean),
+                 "best" if r.best_cost_effectiveness else (f"within {report['tolerance']:.0%}" if r.cost_near_best
+                                                            else "")]
                 for r in report["table"].itertuples()]
-        print(_table(["backbone share", "outcome year 3", "outcome year 5 [95% CI]", "cost per point", ""], rows))
+        print(_table(["backbone share", "outcome year 3", "outcome year 5 [95% CI]", "cost per point", "value"],
+                     rows))
     else:
         print(report["takeaway"] + "\n")
         rows = [[str(r.rank), r.label, f"{r.effect_points:+.1f} [{r.ci_low_points:+.1f}, {r.ci_high_points:+.1f}]"]

@@ -64,6 +64,8 @@ OUTPUT_LABELS: dict[str, str] = {
     "outcome_final": "outcome at the end",
     "auc": "mean outcome over the run",
 }
+#: A share whose cost per point is at most this much above the best's (with 95% confidence) is near the best.
+NEAR_BEST = 0.05
 _SUP = dict(enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹"))
 _OUTCOMES = OUTCOME_COLUMNS
 
@@ -140,6 +142,25 @@ def _share_text(x: float) -> str:
     return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:.1f}%"
 
 
+def _shares_text(levels: np.ndarray, chosen: np.ndarray) -> tuple[str, bool]:
+    """The chosen levels in words, three or more neighbouring levels as a range ("every share from
+    12% to 40%"), and whether the words are plural."""
+    runs: list[list[int]] = []
+    for k in np.flatnonzero(chosen):
+        if runs and runs[-1][-1] == k - 1:
+            runs[-1].append(int(k))
+        else:
+            runs.append([int(k)])
+    items = []
+    for run in runs:
+        if len(run) >= 3:
+            items.append(f"every share from {_share_text(levels[run[0]])} to {_share_text(levels[run[-1]])}")
+        else:
+            items += [_share_text(levels[k]) for k in run]
+    text = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return text, len(items) > 1
+
+
 def _replicate_text(df: pd.DataFrame, group: str) -> str:
     counts = df.groupby(group).size()
     reps = f"{counts.iloc[0]}" if counts.nunique() == 1 else f"{counts.min()} to {counts.max()}"
@@ -186,7 +207,7 @@ def _header_axes(fig: Figure, ax, title: str, takeaway: str, width: int = 120) -
 
 def backbone_report(results: pd.DataFrame, out_stem: str | Path, factor: str = "backbone.budget_share",
                     funder_budget: float | None = None, scenario: str | Path | Scenario | None = None,
-                    formats: Sequence[str] = ("png", "pdf")) -> dict[str, Any]:
+                    formats: Sequence[str] = ("png", "pdf"), tolerance: float = NEAR_BEST) -> dict[str, Any]:
     """How the outcome and its cost depend on the backbone's share of the funder's budget.
 
     Per level of ``factor``: mean and 95% CI of the outcome at 3 years (``outcome_36``) and
@@ -196,7 +217,10 @@ def backbone_report(results: pd.DataFrame, out_stem: str | Path, factor: str = "
     difference in the 5-year outcome in percentage points, paired seed by seed when both
     levels ran the same seeds, per step, per 1 percentage point of share and, with a funder
     budget, per extra $1,000 of backbone money a month. The best share is the one with the
-    lowest mean cost per point.
+    lowest mean cost per point. Where the cost per point is flat, the best share wins by a
+    trifle, so the report also gives the shares that come within ``tolerance`` (5%) of the
+    best's cost per point with 95% confidence (``cost_near_best``): the upper end of the
+    interval of their difference from the best is at most ``tolerance`` times the best's cost.
 
     Args:
         results: the tidy results table (see the module docstring).
@@ -207,9 +231,11 @@ def backbone_report(results: pd.DataFrame, out_stem: str | Path, factor: str = "
             ``funder.budget`` if ``scenario`` is given, else returns are per step of share only.
         scenario: the scenario run (name, path or ``Scenario``), for the outcome's label and budget.
         formats: figure formats.
+        tolerance: how close to the best cost per point counts as near the best (0.05: within 5%).
 
     Returns:
-        ``best_share``, ``best_cost_per_point`` and its CI, ``table`` (the DataFrame written),
+        ``best_share``, ``best_cost_per_point`` and its CI, ``near_best_shares``,
+        ``table`` (the DataFrame written),
         ``figures`` and ``tables`` (paths written), ``funder_budget`` (None if unknown) and ``takeaway``.
     """
     df = _ok_rows(results)
@@ -281,30 +307,35 @@ def backbone_report(results: pd.DataFrame, out_stem: str | Path, factor: str = "
     table["cost_vs_best_ci_high"] = [d["ci_high"] for d in diffs]
     # (a level where some runs gained nothing is not counted as tied, however wide its interval)
     table["cost_tied_with_best"] = (table["cost_vs_best_ci_low"] <= 0) & (table["cost_per_point_n"] == table["runs"])
+    margin = tolerance * float(best["cost_per_point_mean"])
+    table["cost_near_best"] = (table["cost_vs_best_ci_high"] <= margin) & (table["cost_per_point_n"] == table["runs"])
     peak = table.iloc[int(np.nanargmax(table["outcome_60_mean"].to_numpy(dtype=float)))]
     table.insert(0, "factor", factor)
     table["outcome_60_source"] = long
 
     horizon = "5-year" if long == "outcome_60" else "final"
+    near = table["cost_near_best"].to_numpy()
     takeaway = (f"Giving the backbone {_share_text(best['share'])} of the budget buys the most outcome per dollar "
-                f"({_money(best['cost_per_point_mean'])} per point); the {horizon} outcome peaks at "
-                f"{_share_text(peak['share'])} ({peak['outcome_60_mean']:.0%}).")
+                f"({_money(best['cost_per_point_mean'])} per point)")
+    if near.sum() > 1:
+        words, plural = _shares_text(levels, near)
+        takeaway += f", and {words} {'come' if plural else 'comes'} within {tolerance:.0%} of that (95% confidence)"
+    takeaway += (f". The {horizon} outcome peaks at {_share_text(peak['share'])} "
+                 f"({peak['outcome_60_mean']:.0%}).")
     if table["outcome_60_mean"].iloc[-1] < peak["outcome_60_ci_low"]:
         takeaway = takeaway[:-1] + f" and falls when the backbone takes {_share_text(levels[-1])}."
-    tied = table.loc[table["cost_tied_with_best"], "share"].to_numpy()
-    if len(tied) > 1:
-        others = [_share_text(v) for v in tied if v != best["share"]]
-        listed = others[0] if len(others) == 1 else ", ".join(others[:-1]) + " and " + others[-1]
-        takeaway += f" Within the noise, {listed} {'is' if len(others) == 1 else 'are'} as cost-effective."
 
     stem = Path(out_stem)
     tables = meta.write_table(table, stem)
+    table.attrs["tolerance"] = tolerance
     fig = _backbone_figure(table, df, factor, funder_budget, sc, takeaway, long)
     figures = _save(fig, stem, formats, 150)
     return {
         "best_share": float(best["share"]),
         "best_cost_per_point": float(best["cost_per_point_mean"]),
         "best_cost_per_point_ci": (float(best["cost_per_point_ci_low"]), float(best["cost_per_point_ci_high"])),
+        "near_best_shares": [float(v) for v in levels[near]],
+        "tolerance": tolerance,
         "peak_share": float(peak["share"]),
         "table": table,
         "figures": figures,
@@ -319,6 +350,12 @@ def _band(ax, x, mean, lo, hi, color, label, marker="o", scale=1.0):
     hi = np.where(np.isfinite(hi), hi, mean)
     ax.fill_between(x, lo * scale, hi * scale, color=color, alpha=0.18, linewidth=0)
     return ax.plot(x, mean * scale, color=color, linewidth=2.2, marker=marker, markersize=5, label=label)[0]
+
+
+def _near_span(ax, near: np.ndarray) -> None:
+    """Shade the shares near the best cost per point (runs of neighbouring shares in one band)."""
+    if len(near) > 1:
+        ax.axvspan(near.min(), near.max(), color=PALETTE[2], alpha=0.09, linewidth=0, zorder=0)
 
 
 def _share_axis(ax, levels: np.ndarray) -> None:
@@ -345,13 +382,18 @@ def _backbone_figure(table: pd.DataFrame, df: pd.DataFrame, factor: str, funder_
               "after 3 years", marker="s")
         five = "after 5 years" if long == "outcome_60" else "at the end of the run"
         _band(ax, x, table["outcome_60_mean"], table["outcome_60_ci_low"], table["outcome_60_ci_high"], c5, five)
+        near = table.loc[table["cost_near_best"], "share"].to_numpy()
+        tol = table.attrs.get("tolerance", NEAR_BEST)
+        _near_span(ax, near)
         ax.axvline(best["share"], color=cb, linestyle="--", linewidth=1.5)
         top = float(np.nanmax(table[["outcome_36_ci_high", "outcome_60_ci_high"]].to_numpy()))
         ax.set_ylim(0, min(1.0, top * 1.15 + 0.02))
-        ax.annotate(f"best value: {_share_text(best['share'])}\n{best['outcome_60_mean']:.0%} after 5 years",
-                    xy=(best["share"], best["outcome_60_mean"]), xytext=(10, -46), textcoords="offset points",
-                    color=cb, fontsize=10.5, fontweight="bold",
-                    bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.9})
+        # the label sits low, beside the line, where the outcome curves never go
+        label = f"best value: {_share_text(best['share'])}\n{best['outcome_60_mean']:.0%} after 5 years"
+        if len(near) > 1:
+            label += f"\nshaded: within {tol:.0%} of its cost per point"
+        ax.annotate(label, xy=(best["share"], 0.03), xycoords=("data", "axes fraction"), xytext=(8, 0),
+                    textcoords="offset points", ha="left", va="bottom", color=cb, fontsize=10.5, fontweight="bold")
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_ylabel(_outcome_axis_label(sc, "Outcome"))
         ax.set_xlabel(share_label)
@@ -365,12 +407,12 @@ def _backbone_figure(table: pd.DataFrame, df: pd.DataFrame, factor: str, funder_
         t = table[ok]
         _band(ax2, t["share"].to_numpy(), t["cost_per_point_mean"].to_numpy(), t["cost_per_point_ci_low"].to_numpy(),
               t["cost_per_point_ci_high"].to_numpy(), PALETTE[3], "mean cost per point")
+        _near_span(ax2, near)
         ax2.plot([best["share"]], [best["cost_per_point_mean"]], marker="*", markersize=17, color=cb, zorder=5,
                  linestyle="none")
         ax2.annotate(_esc(f"lowest: {_money(best['cost_per_point_mean'])} per point\nat {_share_text(best['share'])}"),
                      xy=(best["share"], best["cost_per_point_mean"]), xytext=(12, 22), textcoords="offset points",
-                     color=cb, fontsize=10.5, fontweight="bold",
-                     bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.9})
+                     color=cb, fontsize=10.5, fontweight="bold")
         # a log scale keeps the cheap end readable when starved backbones cost many times more per point
         hi = t["cost_per_point_ci_high"].to_numpy(dtype=float)
         lo = t["cost_per_point_ci_low"].to_numpy(dtype=float)
@@ -401,13 +443,17 @@ def _backbone_figure(table: pd.DataFrame, df: pd.DataFrame, factor: str, funder_
         err = np.vstack([m - steps[f"{col}_ci_low"].to_numpy(dtype=float),
                          steps[f"{col}_ci_high"].to_numpy(dtype=float) - m])
         err = np.where(np.isfinite(err), err, 0.0)
-        labels = [f"{_share_text(a)}\n→{_share_text(b)}" for a, b in zip(steps["step_from"], steps["share"])]
         pos = np.arange(len(steps))
         colors = [PALETTE[1] if v >= 0 else PALETTE[0] for v in m]
         ax3.bar(pos, m, color=colors, yerr=err, capsize=3, error_kw={"ecolor": "#333333", "elinewidth": 1.0})
         ax3.axhline(0, color="#333333", linewidth=0.8)
-        ax3.set_xticks(pos, labels, fontsize=9 if len(pos) <= 8 else 8)
-        ax3.set_xlabel("Step in the backbone's share")
+        if len(pos) <= 8:  # few steps: each labelled from and to
+            labels = [f"{_share_text(a)}\n→{_share_text(b)}" for a, b in zip(steps["step_from"], steps["share"])]
+            ax3.set_xticks(pos, labels, fontsize=9)
+            ax3.set_xlabel("Step in the backbone's share")
+        else:  # many: each bar labelled by the share it steps up to, upright, so that the labels never overlap
+            ax3.set_xticks(pos, [_share_text(b) for b in steps["share"]], fontsize=8.5, rotation=90)
+            ax3.set_xlabel("Step up to this backbone share, from the one before")
         if funder_budget:
             ax3.set_ylabel(f"Change in the {'5-year' if long == 'outcome_60' else 'final'} outcome\n"
                            "(points per extra \\$1,000 a month)")
@@ -422,7 +468,9 @@ def _backbone_figure(table: pd.DataFrame, df: pd.DataFrame, factor: str, funder_
         note = (f"Lines and bars: means over replicates; shaded bands and whiskers: 95% confidence intervals "
                 f"(Student t). {reps}. Cost per point: all money spent (services, meetings and backbone) over "
                 f"the outcome gained against the start, in percentage points; runs with no gain are left out. "
-                f"Best value: the share with the lowest mean cost per point. Marginal return: difference in the "
+                f"Best value: the share with the lowest mean cost per point; shaded: the shares whose cost per "
+                f"point is at most {table.attrs.get('tolerance', NEAR_BEST):.0%} above it, with 95% confidence "
+                f"(paired by seed when possible). Marginal return: difference in the "
                 f"{'5-year' if long == 'outcome_60' else 'final'} outcome from the share before"
                 + (f", per $1,000 a month of backbone money (funder budget {_money(funder_budget)} a month)."
                    if funder_budget else ", per 1 percentage point of share.")

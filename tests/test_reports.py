@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cisim.compare import mean_ci
-from cisim.reports import ablation_report, backbone_report, factor_label
+from cisim.reports import _shares_text, ablation_report, backbone_report, factor_label
 from cisim.runner import run_batch
 
 A, B, C = "conditions.common_agenda", "conditions.shared_measurement", "conditions.continuous_communication"
@@ -183,6 +183,31 @@ def test_backbone_report_independent_samples_and_no_budget(tmp_path):
     assert report["best_share"] == pytest.approx(expected_best())
     # the budget can come from the scenario
     assert backbone_report(table, tmp_path / "c", scenario="collective")["funder_budget"] == 300_000
+
+
+def test_backbone_report_names_the_shares_near_the_best(tmp_path):
+    """Where the cost per point is nearly flat the best share wins by a trifle; the report names the
+    shares within the tolerance of it. Here 30% costs about 8% more per point than the best (15%),
+    and 5% and 45% about a third more."""
+    cost = spend(SHARES[1:]) / (100 * gain(SHARES[1:]))
+    assert cost[SHARES[1:] == 0.3].item() / cost.min() == pytest.approx(1.085, abs=0.005)
+    table = backbone_table()
+    wide = backbone_report(table, tmp_path / "wide", tolerance=0.12)
+    assert wide["near_best_shares"] == pytest.approx([0.15, 0.3])
+    assert wide["table"]["cost_near_best"].sum() == 2
+    assert "15% and 30% come within 12% of that (95% confidence)" in wide["takeaway"]
+    assert pd.read_csv(tmp_path / "wide.csv")["cost_near_best"].sum() == 2
+    narrow = backbone_report(table, tmp_path / "narrow")  # 5%: only the best itself
+    assert narrow["near_best_shares"] == pytest.approx([0.15]) and "within" not in narrow["takeaway"]
+
+
+def test_shares_in_words():
+    levels = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    words = lambda *k: _shares_text(levels, np.isin(np.arange(6), k))  # noqa: E731
+    assert words(1, 2, 3, 5) == ("every share from 10% to 30% and 50%", True)
+    assert words(1, 2) == ("10% and 20%", True)
+    assert words(2) == ("20%", False)
+    assert words(0, 1, 2, 3, 4, 5) == ("every share from 0% to 50%", False)
 
 
 def test_backbone_report_needs_two_levels(tmp_path):
