@@ -474,7 +474,8 @@ def plot_morris(result: SensitivityResult, output: str | None = None, *, time: A
         named = ranked[:max(annotate, 0)]
         note = _noise_note(result, output, time)
         rest = len(real) - len(named)
-        text = ((note + ". " if note else "") + "Grey: within the noise floor (the dummy's mu* and its upper bound)."
+        text = ((note + ". " if note else "") + "Grey: the lower end of the factor's interval does not clear the "
+                "noise floor (the dummy's mu*, dashed; the band reaches its upper bound)."
                 + (f" Named: the {len(named)} factors with the largest mu* above the floor." if rest else ""))
         title = ax.set_title(text, fontsize=9.5, fontweight="normal")
         fig.canvas.draw()
@@ -629,7 +630,8 @@ def plot_over_time(result: SensitivityResult | pd.DataFrame, output: str | None 
         ax.set_xlabel(time_label)
         ax.set_ylabel(_balanced(INDEX_LABELS.get(index, index)))
         legend = fig.legend(handles=_legend_handles(colours, name, len(grey), not d.empty), loc="outside right upper",
-                            fontsize=9, title=f"Ranked at the last time ({times[-1]})", title_fontsize=9,
+                            fontsize=9, title=f"Highest at some time,\nin order at the last ({times[-1]})",
+                            title_fontsize=9,
                             alignment="left")
         _suptitle(fig, f"{_output_title(output)}: {INDEX_TITLES.get(index, index)} over time "
                        f"({METHOD_NAMES.get(method, method)})", beside=legend, fontsize=12, fontweight="bold")
