@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
+import json
 import re
 import shutil
 import sys
@@ -26,6 +28,8 @@ from typing import Any
 from cisim.scenario import Scenario, ScenarioError, _suggest, bundled_names, load
 
 DEFAULT_OUT = "cisim-output"
+COMPARE_REPLICATES = 30  # runs per scenario of cisim compare, unless told otherwise
+RUN_REPLICATES = 1
 _INT = re.compile(r"[+-]?\d+")
 
 
@@ -144,8 +148,31 @@ def _seed_text(seeds) -> str:
 
 
 def _slug(names: Sequence[str]) -> str:
+    """File-name part for scenario names; a long one is cut and ends in a digest of the whole, so
+    that two different lists never share a name."""
     slug = "-".join(re.sub(r"[^A-Za-z0-9_-]+", "_", n).strip("_") or "scenario" for n in names)
-    return slug[:100]
+    if len(slug) <= 100:
+        return slug
+    return f"{slug[:90].rstrip('-_')}-{hashlib.sha1(slug.encode()).hexdigest()[:8]}"
+
+
+def _variant(args: argparse.Namespace, changes: dict, default_replicates: int) -> str:
+    """File-name suffix for a run that is not the default one: other replicates (``-r5``), another
+    first seed (``-seed100``), changed values (``-set-`` and a digest of them). Results of a
+    variant never overwrite those of the default run, nor those of another variant."""
+    parts = []
+    if args.replicates != default_replicates:
+        parts.append(f"r{args.replicates}")
+    if args.seed != 0:
+        parts.append(f"seed{args.seed}")
+    if changes:
+        text = json.dumps({k: changes[k] for k in sorted(changes)}, default=str)
+        parts.append(f"set-{hashlib.sha1(text.encode()).hexdigest()[:6]}")
+    return "".join(f"-{p}" for p in parts)
+
+
+def _changes_line(changes: dict) -> str:
+    return "Changed in every scenario: " + ", ".join(f"{k} = {v}" for k, v in changes.items())
 
 
 def _outcome_heading(s: Scenario) -> str:
@@ -173,7 +200,7 @@ def cmd_compare(args: argparse.Namespace, command: str) -> int:
                      command=command)
 
     out = Path(args.out)
-    stem = out / f"compare-{_slug(result.names)}"
+    stem = out / f"compare-{_slug(result.names)}{_variant(args, changes, COMPARE_REPLICATES)}"
     files: dict[str, Path] = {}
     png, svg = compare_figure(result, stem)
     files["figure_png"], files["figure_svg"] = png, svg
@@ -196,7 +223,10 @@ def cmd_compare(args: argparse.Namespace, command: str) -> int:
     months = min(b.scenario.months for b in result.batches)
     print(f"Outcome: {_outcome_heading(first)}")
     print(f"{result.replicates} replicates per scenario, common seeds {_seed_text(result.seeds)}; "
-          f"mean [95% CI]\n")
+          f"mean [95% CI]")
+    if changes:
+        print(_changes_line(changes))
+    print()
     header = ["scenario", "month 0", _month_name(months), f"difference from {result.baseline}", "crossover"]
     rows = []
     for k, name in enumerate(result.names):
@@ -251,7 +281,7 @@ def cmd_run(args: argparse.Namespace, command: str) -> int:
     batch.metadata["seed_base"] = args.seed
 
     out = Path(args.out)
-    stem = out / f"run-{_slug([batch.scenario.name])}"
+    stem = out / f"run-{_slug([batch.scenario.name])}{_variant(args, changes, RUN_REPLICATES)}"
     files: dict[str, Path] = {}
     files["figure_png"], files["figure_svg"] = run_figure(batch, stem)
     for key, df in (("steps", batch.steps), ("summary", batch.summary)):
@@ -487,7 +517,6 @@ def _draw_report(kind: str, results, stem: Path, scenario: str | None, output: s
 
 def cmd_report(args: argparse.Namespace, command: str) -> int:
     """Figures and tables for funders and teachers from a finished sweep's results."""
-    import json
 
     from cisim.sweep import load_results
 
@@ -543,7 +572,6 @@ def cmd_dashboard(args: argparse.Namespace, command: str) -> int:
 
 def cmd_lesson(args: argparse.Namespace, command: str) -> int:
     """The lesson kit: the handout (PDF), its figures (PNG) and metadata (JSON)."""
-    import json
 
     from cisim import metadata as meta
     from cisim.lesson import METADATA_NAME, write_lesson
@@ -627,14 +655,14 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run each scenario for the same seeds and compare them with the first: "
                                    "writes a figure (PNG, SVG), tables (CSV, Parquet) and metadata (JSON).")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="bundled name or path; the first is the baseline")
-    _add_common(p, 30)
+    _add_common(p, COMPARE_REPLICATES)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("run", help="run one scenario once, or over replicates",
                        description="Run one scenario: writes the per-month table and the per-run summary "
                                    "(CSV, Parquet), metadata (JSON) and a figure (PNG, SVG).")
     p.add_argument("scenario", metavar="SCENARIO", help="bundled name or path")
-    _add_common(p, 1)
+    _add_common(p, RUN_REPLICATES)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("scenarios", help="list the bundled scenarios", description="List the bundled scenarios.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from cli_call import call
 
 from cisim import metadata as meta
 from cisim.cli import parse_sets, parse_value
-from cisim.scenario import ScenarioError
+from cisim.scenario import ScenarioError, bundled_names
 
 FAST = ["--replicates", "4", "--set", "months=24"]
 VERSIONS = {"cisim", "mesa", "numpy", "pandas", "numba", "matplotlib", "SALib", "python"}
@@ -96,7 +97,40 @@ def test_compare_prints_a_readable_table(tmp_path):
     assert "difference from isolated" in stdout
     assert "crossover" in stdout
     assert "month 12 (year 1)" in stdout
-    assert str(tmp_path / "compare-isolated-collective.png") in stdout
+    assert "Changed in every scenario: months = 12" in stdout
+    assert re.search(r"compare-isolated-collective-r2-set-[0-9a-f]{6}\.png", stdout)
+
+
+def test_variants_of_a_run_keep_their_own_files(tmp_path):
+    """Other replicates, another first seed or changed values never overwrite the default run's
+    files, nor each other's."""
+    def files(*extra):
+        status, stdout, stderr = call(["compare", "isolated", "collective", "--out", str(tmp_path), "--json", *extra])
+        assert status == 0, stderr
+        return json.loads(stdout)["files"]
+
+    default = files()["figure_png"]
+    assert Path(default).name == "compare-isolated-collective.png"
+    variants = [files(*a)["figure_png"] for a in (["-r", "2", "--set", "months=12"], ["-r", "3", "--set", "months=12"],
+                                                  ["-r", "2", "--set", "months=24"], ["-r", "2", "--seed", "5",
+                                                                                      "--set", "months=12"],
+                                                  ["--set", "months=12"])]
+    assert len({default, *variants}) == 6 and all(Path(f).is_file() for f in (default, *variants))
+    # the same variant again goes to the same files
+    assert files("-r", "2", "--set", "months=12")["figure_png"] == variants[0]
+    meta = json.loads(Path(variants[0].replace(".png", "-metadata.json")).read_text())
+    assert meta["replicates"] == 2 and meta["changes"] == {"months": 12}
+    status, stdout, _ = call(["run", "collective", "--out", str(tmp_path), "--set", "months=12"])
+    assert status == 0 and re.search(r"run-collective-set-[0-9a-f]{6}\.png", stdout)
+
+
+def test_long_lists_of_scenarios_get_distinct_file_names():
+    from cisim.cli import _slug
+
+    names = sorted(bundled_names())
+    a, b = _slug(names), _slug(names[:-1])
+    assert len(a) <= 100 and len(b) <= 100 and a != b
+    assert _slug(["isolated", "collective"]) == "isolated-collective"
 
 
 def test_run_writes_steps_summary_metadata_and_figure(tmp_path):
