@@ -363,17 +363,45 @@ def cmd_scenarios(args: argparse.Namespace, command: str) -> int:
     return 0
 
 
+def _is_experiment_file(file: str) -> bool:
+    """An experiment file has a [design] or [factors] table, which no scenario file has."""
+    from cisim.scenario import read_toml
+
+    path = Path(file)
+    if not path.is_file():
+        return False
+    try:
+        raw = read_toml(path)
+    except ScenarioError:
+        return False  # loading it as a scenario says what is wrong
+    return isinstance(raw.get("design"), dict) or isinstance(raw.get("factors"), dict)
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
 def cmd_validate(args: argparse.Namespace, command: str) -> int:
+    """Check scenario and experiment files: OK and a summary, or what is wrong (status 2)."""
+    from cisim.experiment import load_experiment
+
     failed = 0
     for file in args.files:
         try:
+            if _is_experiment_file(file):
+                e = load_experiment(file)
+                kind = "sensitivity analysis" if e.is_sensitivity else "sweep"
+                print(f"OK  {file}: experiment {e.name} ({kind}, {e.design} design) on scenario {e.scenario.name}, "
+                      f"{_count(len(e.factors), 'factor')}, {_count(e.n_points, 'point')}, "
+                      f"{_count(e.n_runs, 'run')}")
+                continue
             s = load(file)
         except ScenarioError as exc:
             failed += 1
             print(f"cisim: error: {exc}", file=sys.stderr)
             continue
-        print(f"OK  {file}: {s.name}, {s.months} months, {len(s.domains)} domains, {len(s.sectors)} sectors, "
-              f"{len(s.events)} events")
+        print(f"OK  {file}: {s.name}, {s.months} months, {_count(len(s.domains), 'domain')}, "
+              f"{_count(len(s.sectors), 'sector')}, {_count(len(s.events), 'event')}")
     return 2 if failed else 0
 
 
@@ -531,11 +559,17 @@ def cmd_report(args: argparse.Namespace, command: str) -> int:
         experiment = json.loads(meta_file.read_text()).get("experiment", {})
         scenario = experiment.get("scenario_source") or experiment.get("scenario")
     stem = Path(args.out) if args.out else results_dir / args.kind
+    import warnings
+
     try:
-        report = _draw_report(args.kind, results, stem, scenario if isinstance(scenario, str) else None,
-                              args.output)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            report = _draw_report(args.kind, results, stem, scenario if isinstance(scenario, str) else None,
+                                  args.output)
     except ValueError as exc:  # a results table that does not fit the report
         raise ScenarioError(results_dir, None, str(exc)) from None
+    for w in caught:  # for a person, not a program: the message without Python's source line
+        print(f"cisim: note: {w.message}", file=sys.stderr)
     if args.kind == "backbone":
         print(report["takeaway"] + "\n")
         rows = [[f"{r.share:.0%}", _pct(r.outcome_36_mean),
@@ -668,8 +702,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scenarios", help="list the bundled scenarios", description="List the bundled scenarios.")
     p.set_defaults(func=cmd_scenarios)
 
-    p = sub.add_parser("validate", help="check scenario files", description="Load each scenario file and "
-                       "print OK or what is wrong (exit status 2 if any is wrong).")
+    p = sub.add_parser("validate", help="check scenario and experiment files", description="Load each scenario "
+                       "or experiment file and print OK or what is wrong (exit status 2 if any is wrong).")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_validate)
 
@@ -729,6 +763,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_out(args: argparse.Namespace) -> None:
+    """``--out`` names a directory (for ``report``, a file stem): say so before any work if it is a file."""
+    out = getattr(args, "out", None)
+    if out and args.func is not cmd_report and Path(out).exists() and not Path(out).is_dir():
+        raise ScenarioError("--out", None, f"expected a directory for the outputs, but {out} is a file")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``cisim`` command.  Returns the exit status; exits with status 2 on a bad scenario or value."""
     from cisim.metadata import command_line
@@ -736,6 +777,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
+        _check_out(args)
         return args.func(args, command_line(argv)) or 0
     except ScenarioError as exc:
         print(f"cisim: error: {exc}", file=sys.stderr)

@@ -212,6 +212,17 @@ def missing_browser_packages(cache: Path | None = None) -> list[str]:
     return [p for p in browser_packages() if not (cache / p / "package.json").is_file()]
 
 
+def browser_files_note(cache: Path | None = None) -> str | None:
+    """What to tell a teacher when the page's browser files are not cached: online, solara fetches
+    them on the first page load; offline, the page would never load."""
+    missing = missing_browser_packages(cache)
+    if not missing:
+        return None
+    return (f"note: {len(missing)} of the page's browser packages are not cached yet; the first page load "
+            f"fetches them from the internet. On a computer without internet, run "
+            f"'python -m cisim.dashboard --fetch-browser-files' (needs npm) while online first.")
+
+
 def fetch_browser_files(cache: Path | None = None, npm: str | None = None) -> list[str]:
     """Put the page's npm packages into solara's cache with ``npm pack``; returns the packages fetched."""
     import shutil
@@ -258,6 +269,10 @@ def serve(port: int = DEFAULT_PORT, open_browser: bool = True, preset: str | Non
         port = free_port()
     check_port(port)
     print("Starting the dashboard (the first start takes up to a minute) ...", file=sys.stderr, flush=True)
+    with contextlib.suppress(Exception):  # a note only: never stop the dashboard over it
+        note = browser_files_note()
+        if note:
+            print(note, file=sys.stderr, flush=True)
     with _stop_on_signals():
         try:
             process, url = start(port, preset)  # stops the server itself if interrupted while starting

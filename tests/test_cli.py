@@ -124,6 +124,14 @@ def test_variants_of_a_run_keep_their_own_files(tmp_path):
     assert status == 0 and re.search(r"run-collective-set-[0-9a-f]{6}\.png", stdout)
 
 
+def test_out_that_is_a_file_is_a_clear_error(tmp_path):
+    taken = write(tmp_path, "taken", "not a directory")
+    for args in (["run", "collective"], ["compare", "isolated", "collective"], ["lesson"]):
+        status, stdout, stderr = call([*args, "--out", str(taken)])
+        assert_clean_error(status, stdout, stderr, "--out", "is a file")
+    assert taken.read_text() == "not a directory"
+
+
 def test_long_lists_of_scenarios_get_distinct_file_names():
     from cisim.cli import _slug
 
@@ -218,6 +226,18 @@ def test_validate(tmp_path):
     assert status == 2
     assert "OK" in stdout
     assert "bad.toml" in stderr and "problem.populaton" in stderr and "Traceback" not in stderr
+
+
+def test_validate_checks_experiment_files_too(tmp_path):
+    root = Path(__file__).resolve().parent.parent / "experiments"
+    files = [str(root / "backbone_investment.toml"), str(root / "sobol_default.toml")]
+    status, stdout, stderr = call(["validate", *files])
+    assert status == 0, stderr
+    assert "experiment backbone_investment (sweep, grid design) on scenario collective, 1 factor, 20 points" in stdout
+    assert "experiment sobol_default (sensitivity analysis, sobol design)" in stdout
+    bad = write(tmp_path, "bad.toml", (root / "smoke.toml").read_text().replace("replicates =", "replicatse ="))
+    status, stdout, stderr = call(["validate", str(bad)])
+    assert_clean_error(status, stdout, stderr, "bad.toml", "replicatse")
 
 
 def test_parse_values():

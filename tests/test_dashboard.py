@@ -351,6 +351,15 @@ def test_dashboard_server_stops_when_its_terminal_closes():
                 proc.kill()
 
 
+def test_a_missing_browser_cache_is_announced(tmp_path):
+    note = dashboard.browser_files_note(tmp_path)  # an empty cache
+    assert note and "--fetch-browser-files" in note and "without internet" in note
+    for package in dashboard.browser_packages():
+        (tmp_path / package).mkdir(parents=True)
+        (tmp_path / package / "package.json").write_text("{}")
+    assert dashboard.browser_files_note(tmp_path) is None
+
+
 def test_browser_packages_follow_solara():
     packages = dashboard.browser_packages()
     assert any(p.startswith("requirejs@") for p in packages)
