@@ -94,6 +94,11 @@ def _pct(x: float, digits: int = 1) -> str:
     return "n/a" if x != x else f"{100 * x:.{digits}f}%"
 
 
+def _points(x: float) -> str:
+    """A difference of two shares, in percentage points."""
+    return "n/a" if x != x else f"{100 * x:.1f} pts"
+
+
 def _ci_pct(d: dict[str, float]) -> str:
     if d["ci_low"] != d["ci_low"]:
         return _pct(d["mean"])
@@ -222,8 +227,11 @@ def cmd_compare(args: argparse.Namespace, command: str) -> int:
     first = result.batches[0].scenario
     months = min(b.scenario.months for b in result.batches)
     print(f"Outcome: {_outcome_heading(first)}")
-    print(f"{result.replicates} replicates per scenario, common seeds {_seed_text(result.seeds)}; "
-          f"mean [95% CI]")
+    if result.replicates == 1:
+        print(f"1 run per scenario, seed {result.seeds[0]} (one run: no confidence intervals)")
+    else:
+        print(f"{result.replicates} replicates per scenario, common seeds {_seed_text(result.seeds)}; "
+              f"mean [95% CI]")
     if changes:
         print(_changes_line(changes))
     print()
@@ -303,17 +311,20 @@ def cmd_run(args: argparse.Namespace, command: str) -> int:
         return 0
 
     s = batch.scenario
-    runs = "1 run" if args.replicates == 1 else f"{args.replicates} replicates"
-    print(f"{s.name}: {runs} (seeds {_seed_text(seeds)}), {s.months} months"
-          + ("" if args.replicates == 1 else "; mean [95% CI]"))
+    one = args.replicates == 1
+    runs = f"1 run (seed {args.seed})" if one else f"{args.replicates} replicates (seeds {_seed_text(seeds)})"
+    print(f"{s.name}: {runs}, {s.months} months" + ("" if one else "; mean [95% CI]"))
+    if changes:
+        print(_changes_line(changes))
     print(f"Outcome: {_outcome_heading(s)}\n")
 
     # the per-step table, a row a year (every month is in the files)
     steps = batch.steps.groupby("month").mean(numeric_only=True)
     months = [m for m in range(0, s.months + 1, 12)] + ([s.months] if s.months % 12 else [])
-    yearly = [[_month_name(m), _pct(steps.at[m, "outcome"]), _pct(steps.at[m, "equity_gap"]),
+    count = (lambda x: _number(x, 0)) if one else _number  # one run's counts are whole numbers
+    yearly = [[_month_name(m), _pct(steps.at[m, "outcome"]), _points(steps.at[m, "equity_gap"]),
                _pct(steps.at[m, "min_coverage"]), _money(steps.at[m, "duplication_waste"]),
-               _number(steps.at[m, "trust_across"], 2), _number(steps.at[m, "active_members"]),
+               _number(steps.at[m, "trust_across"], 2), count(steps.at[m, "active_members"]),
                _money(steps.at[m, "total_spend"])] for m in months]
     print(_table(["month", "outcome", "equity gap", "weakest domain", "waste $/month", "trust across",
                   "members", "spend $/month"], yearly))
@@ -332,14 +343,14 @@ def cmd_run(args: argparse.Namespace, command: str) -> int:
         ["outcome at month 0", ci("outcome_start", _pct)],
         [f"outcome at {_month_name(s.months)}", ci("outcome_final", _pct)],
         ["mean outcome over the months", ci("auc", _pct)],
-        [f"months to reach {s.get('problem.target'):.0%}", ci("months_to_target", _number)],
+        [f"months to reach {s.get('problem.target'):.0%}", ci("months_to_target", count)],
         ["weakest domain's coverage", ci("min_coverage_final", _pct)],
-        ["domains below the floor", ci("domains_below_floor_final", _number)],
-        ["equity gap (majority - marginalized)", ci("equity_gap_final", _pct)],
+        ["domains below the floor", ci("domains_below_floor_final", count)],
+        ["equity gap (majority - marginalized)", ci("equity_gap_final", _points)],
         ["duplication waste, total", ci("duplication_waste_total", _money)],
         ["all money spent", ci("total_spend", _money)],
         ["cost per outcome point", ci("cost_per_point", _money)],
-        ["active members at the end", ci("active_members_final", _number)],
+        ["active members at the end", ci("active_members_final", count)],
         ["cross-sector trust at the end", ci("trust_across_final", lambda x: _number(x, 2))],
         ["root causes (1 = unchanged)", ci("root_cause_final", lambda x: _number(x, 3))],
     ]

@@ -271,9 +271,14 @@ def make_compare_figure(result, title: str | None = None) -> Figure:
             else f"{len(names) - 1} scenarios compared with {names[0]}"
         title = f"{who}: outcome over {months} months and the mechanisms behind it"
     sources = "; ".join(f"{e.name} ({Path(e.scenario.source).name})" for e in entries)
-    footnote = (f"Lines: mean of {result.replicates} replicates per scenario; shaded bands and error bars: 95% "
-                f"confidence intervals (Student t). Every scenario ran the same seeds ({_seed_text(result.seeds)}), "
-                f"so differences are paired. Scenarios: {sources}."
+    if result.replicates == 1:
+        lines = (f"Lines: one run per scenario, the same seed ({_seed_text(result.seeds)}) for every scenario; "
+                 f"with one run there are no confidence intervals.")
+    else:
+        lines = (f"Lines: mean of {result.replicates} replicates per scenario; shaded bands and error bars: 95% "
+                 f"confidence intervals (Student t). Every scenario ran the same seeds ({_seed_text(result.seeds)}), "
+                 f"so differences are paired.")
+    footnote = (f"{lines} Scenarios: {sources}."
                 f"{_changes_text(result.metadata.get('changes', {}))} {_stamp(result.metadata)}")
     return _figure(entries, months, title, footnote, crossover=result.crossover)
 
@@ -297,9 +302,11 @@ def make_run_figure(batch, title: str | None = None) -> Figure:
     seeds = batch.summary["seed"].tolist()
     if title is None:
         title = f"{group.scenario.name}: outcome over {months} months and the mechanisms behind it"
-    footnote = (f"Lines: mean of {len(seeds)} replicates (seeds {_seed_text(seeds)}); shaded bands and error bars: "
-                f"95% confidence intervals (Student t); dashed and dotted lines: the majority and the marginalized "
-                f"group. Scenario: {group.scenario.name} ({Path(group.scenario.source).name})."
+    lines = (f"Lines: one run (seed {seeds[0]}), so no confidence intervals" if len(seeds) == 1 else
+             f"Lines: mean of {len(seeds)} replicates (seeds {_seed_text(seeds)}); shaded bands and error bars: "
+             f"95% confidence intervals (Student t)")
+    footnote = (f"{lines}; dashed and dotted lines: the majority and the marginalized group. "
+                f"Scenario: {group.scenario.name} ({Path(group.scenario.source).name})."
                 f"{_changes_text(batch.metadata.get('changes', {}))} {_stamp(batch.metadata)}")
     return _figure([entry], months, title, footnote, groups=True)
 

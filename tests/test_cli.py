@@ -160,6 +160,18 @@ def test_run_writes_steps_summary_metadata_and_figure(tmp_path):
     status, stdout, stderr = call(["run", "collective", "--out", str(tmp_path), "-r", "2", "--set", "months=12"])
     assert status == 0, stderr
     assert "outcome at month 12" in stdout
+    assert re.search(r"equity gap \(majority - marginalized\)\s+-?\d+\.\d pts", stdout)
+
+
+def test_one_run_claims_no_confidence_interval(tmp_path):
+    status, stdout, stderr = call(["run", "collective", "--out", str(tmp_path), "--set", "months=12"])
+    assert status == 0, stderr
+    assert stdout.startswith("collective: 1 run (seed 0), 12 months\n") and "95%" not in stdout
+    assert re.search(r"active members at the end\s+\d+\n", stdout)  # a count, not 30.0
+    status, stdout, stderr = call(["compare", "isolated", "collective", "-r", "1", "--out", str(tmp_path),
+                                   "--set", "months=12"])
+    assert status == 0, stderr
+    assert "1 run per scenario, seed 0 (one run: no confidence intervals)" in stdout and "95%" not in stdout
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
