@@ -25,6 +25,7 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
 from cisim import metadata as meta
@@ -70,7 +71,8 @@ ALSO = ("Members who see meetings cost more than the progress, support and trust
 
 QUESTIONS = (
     "Working alone, every organization spends its whole budget on services, yet fewer people are helped. Where "
-    "does the money go? Look at Figure 2: which services are gaps, and which are crowded?",
+    "does the money go? Look at Figure 2: which services are gaps? And at Figure 3: how much is spent on "
+    "people someone else already serves?",
     "A person is helped only if every service on their path is there. Why does that make the weakest service "
     "decide the outcome, and what does it mean for a funder deciding what to fund?",
     "The coalition spends on meetings and a backbone before anything improves. How many months until it pulls "
@@ -119,6 +121,9 @@ def _draw_mechanisms(fig: Figure, result: CompareResult, seed: int) -> None:
     entries, months = _entries(result), _months(result)
     plots._trust_panel(left, entries, months)
     plots._waste_panel(right, entries, months)
+    # which colour is which: the figure stands alone on its page
+    right.legend(handles=[Line2D([], [], color=e.color, linewidth=2.2, label=e.name) for e in entries],
+                 loc="lower left", **plots._BOXED)
 
 
 def _draw_equity(fig: Figure, result: CompareResult, seed: int) -> None:
@@ -154,10 +159,10 @@ FIGURES = (
             "bands: 95% confidence intervals). Both start from the same status quo; the dotted line marks the "
             "month from which the coalition stays ahead.",
             _draw_outcome, (10, 5.2), 3.9),
-    _Figure("lesson-figure-2-coverage", "Figure 2. Gaps and duplication at the end",
+    _Figure("lesson-figure-2-coverage", "Figure 2. Gaps at the end",
             "How much of the need for each service is met at the last month. Working alone, visible and fundable "
-            "services are crowded while unglamorous links of the chain (transportation, follow-up) are gaps below "
-            "the dashed floor.",
+            "services come close to full while unglamorous links of the chain (transportation, follow-up) are gaps "
+            "below the dashed floor. The money spent on people already served is in Figure 3.",
             _draw_coverage, (10, 5.2), 3.7),
     _Figure("lesson-figure-3-trust-and-waste", "Figure 3. Trust and money spent twice",
             "Left: mean trust across sectors (solid) and within a sector (dashed). Right: money spent each month "
@@ -291,7 +296,6 @@ class _Page:
 
 
 def _draw_text(sub, height: float, items: list[tuple]) -> None:
-    from matplotlib.lines import Line2D
 
     for item in items:
         if item[0] == "rule":
