@@ -135,7 +135,13 @@ def _outcome_panel(ax, entries: list[_Entry], months: int, crossover: dict | Non
     else:
         ax.set_ylabel("\n".join([*textwrap.wrap(first.outcome_label, 44), f"({unit})"]))
     ax.set_title("Outcome over time")
-    ax.legend(handles=handles, loc="best", fontsize=11, handlelength=2.8, **_BOXED)
+    if len(handles) <= 4:
+        ax.legend(handles=handles, loc="best", fontsize=11, handlelength=2.8, **_BOXED)
+    else:  # many scenarios: short labels in two columns, top left, where outcomes have not risen yet
+        for h in handles:
+            h.set_label(h.get_label().split("  (95% CI")[0].replace(" at month ", ", month "))
+        ax.legend(handles=handles, loc="upper left", ncol=2, fontsize=9.5, handlelength=2.2, columnspacing=1.2,
+                  **_BOXED)
 
 
 def _trust_panel(ax, entries: list[_Entry], months: int) -> None:
