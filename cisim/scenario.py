@@ -217,7 +217,10 @@ class Scenario:
             else:
                 allowed = [f.path for f in FIELDS] + ["months"]
                 allowed += [f"domains.{d}.{k}" for d in self.domains for k in DOMAIN_BY_KEY]
-                raise ScenarioError(self.source, path, f"unknown key{_suggest(path, allowed)}")
+                tables = sorted({f.path.split(".")[0] for f in FIELDS})
+                raise ScenarioError(self.source, path, f"unknown key{_suggest(path, allowed)} (a path is months, "
+                                    f"{', '.join(t + '.<key>' for t in tables)} or domains.<domain>.<key>; "
+                                    f"docs/ODD.md lists every parameter)")
         if structural:
             raw = new.to_dict()
             for path, value in structural.items():

@@ -211,6 +211,7 @@ def test_nonexistent_scenario(tmp_path):
 @pytest.mark.parametrize("item, needles", [
     ("conditions.common_agenda=2", ["--set", "conditions.common_agenda", "0 to 1"]),
     ("conditions.nope=1", ["--set", "conditions.nope", "unknown key"]),
+    ("foo=1", ["--set", "'foo'", "unknown key", "conditions.<key>", "domains.<domain>.<key>", "docs/ODD.md"]),
     ("months=abc", ["--set", "months"]),
     ("months", ["--set", "path=value"]),
 ])
