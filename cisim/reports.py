@@ -352,10 +352,23 @@ def _band(ax, x, mean, lo, hi, color, label, marker="o", scale=1.0):
     return ax.plot(x, mean * scale, color=color, linewidth=2.2, marker=marker, markersize=5, label=label)[0]
 
 
-def _near_span(ax, near: np.ndarray) -> None:
-    """Shade the shares near the best cost per point (runs of neighbouring shares in one band)."""
-    if len(near) > 1:
-        ax.axvspan(near.min(), near.max(), color=PALETTE[2], alpha=0.09, linewidth=0, zorder=0)
+def _near_span(ax, shares: np.ndarray, near: np.ndarray) -> None:
+    """Shade the shares near the best cost per point: a band over each run of neighbouring ones,
+    a narrow band around one that stands alone (the text lists the same shares)."""
+    if near.sum() < 2:
+        return
+    half = 0.25 * float(np.min(np.diff(shares))) if len(shares) > 1 else 0.005
+    k = 0
+    while k < len(shares):
+        if not near[k]:
+            k += 1
+            continue
+        j = k
+        while j + 1 < len(shares) and near[j + 1]:
+            j += 1
+        lo, hi = (shares[k], shares[j]) if j > k else (shares[k] - half, shares[k] + half)
+        ax.axvspan(lo, hi, color=PALETTE[2], alpha=0.09, linewidth=0, zorder=0)
+        k = j + 1
 
 
 def _share_axis(ax, levels: np.ndarray) -> None:
@@ -382,15 +395,15 @@ def _backbone_figure(table: pd.DataFrame, df: pd.DataFrame, factor: str, funder_
               "after 3 years", marker="s")
         five = "after 5 years" if long == "outcome_60" else "at the end of the run"
         _band(ax, x, table["outcome_60_mean"], table["outcome_60_ci_low"], table["outcome_60_ci_high"], c5, five)
-        near = table.loc[table["cost_near_best"], "share"].to_numpy()
+        near = table["cost_near_best"].to_numpy(dtype=bool)
         tol = table.attrs.get("tolerance", NEAR_BEST)
-        _near_span(ax, near)
+        _near_span(ax, x, near)
         ax.axvline(best["share"], color=cb, linestyle="--", linewidth=1.5)
         top = float(np.nanmax(table[["outcome_36_ci_high", "outcome_60_ci_high"]].to_numpy()))
         ax.set_ylim(0, min(1.0, top * 1.15 + 0.02))
         # the label sits low, beside the line, where the outcome curves never go
         label = f"best value: {_share_text(best['share'])}\n{best['outcome_60_mean']:.0%} after 5 years"
-        if len(near) > 1:
+        if near.sum() > 1:
             label += f"\nshaded: within {tol:.0%} of its cost per point"
         ax.annotate(label, xy=(best["share"], 0.03), xycoords=("data", "axes fraction"), xytext=(8, 0),
                     textcoords="offset points", ha="left", va="bottom", color=cb, fontsize=10.5, fontweight="bold")
@@ -407,7 +420,7 @@ def _backbone_figure(table: pd.DataFrame, df: pd.DataFrame, factor: str, funder_
         t = table[ok]
         _band(ax2, t["share"].to_numpy(), t["cost_per_point_mean"].to_numpy(), t["cost_per_point_ci_low"].to_numpy(),
               t["cost_per_point_ci_high"].to_numpy(), PALETTE[3], "mean cost per point")
-        _near_span(ax2, near)
+        _near_span(ax2, x, near)
         ax2.plot([best["share"]], [best["cost_per_point_mean"]], marker="*", markersize=17, color=cb, zorder=5,
                  linestyle="none")
         ax2.annotate(_esc(f"lowest: {_money(best['cost_per_point_mean'])} per point\nat {_share_text(best['share'])}"),

@@ -201,6 +201,18 @@ def test_backbone_report_names_the_shares_near_the_best(tmp_path):
     assert narrow["near_best_shares"] == pytest.approx([0.15]) and "within" not in narrow["takeaway"]
 
 
+def test_near_best_bands_follow_the_runs_of_shares():
+    from matplotlib.figure import Figure
+
+    from cisim.reports import _near_span
+
+    shares = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    ax = Figure().add_subplot()
+    _near_span(ax, shares, np.array([False, True, True, True, False, True]))
+    spans = sorted((round(p.get_x(), 3), round(p.get_x() + p.get_width(), 3)) for p in ax.patches)
+    assert spans == [(0.1, 0.3), (0.475, 0.525)]  # 40% is not shaded; 50% alone gets a narrow band
+
+
 def test_shares_in_words():
     levels = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
     words = lambda *k: _shares_text(levels, np.isin(np.arange(6), k))  # noqa: E731
