@@ -160,7 +160,7 @@ def _trust_panel(ax, entries: list[_Entry], months: int) -> None:
 def _coverage_panel(ax, entries: list[_Entry], months: int) -> None:
     first = entries[0].scenario
     domains = first.domain_names
-    labels = ["\n".join(textwrap.wrap(lbl, 24, max_lines=2, placeholder=" ...")) for lbl in first.domain_labels]
+    labels = ["\n".join(textwrap.wrap(lbl, 26, max_lines=3, placeholder=" ...")) for lbl in first.domain_labels]
     k = len(entries)
     height = 0.8 / k
     y = np.arange(len(domains))
