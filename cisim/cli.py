@@ -21,6 +21,7 @@ import re
 import shutil
 import sys
 import textwrap
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -556,7 +557,6 @@ def _draw_report(kind: str, results, stem: Path, scenario: str | None, output: s
 
 def cmd_report(args: argparse.Namespace, command: str) -> int:
     """Figures and tables for funders and teachers from a finished sweep's results."""
-
     from cisim.sweep import load_results
 
     results_dir = Path(args.results)
@@ -570,8 +570,6 @@ def cmd_report(args: argparse.Namespace, command: str) -> int:
         experiment = json.loads(meta_file.read_text()).get("experiment", {})
         scenario = experiment.get("scenario_source") or experiment.get("scenario")
     stem = Path(args.out) if args.out else results_dir / args.kind
-    import warnings
-
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
@@ -617,7 +615,6 @@ def cmd_dashboard(args: argparse.Namespace, command: str) -> int:
 
 def cmd_lesson(args: argparse.Namespace, command: str) -> int:
     """The lesson kit: the handout (PDF), its figures (PNG) and metadata (JSON)."""
-
     from cisim import metadata as meta
     from cisim.lesson import METADATA_NAME, write_lesson
 

@@ -94,12 +94,17 @@ def _line(ax, entry: _Entry, series: str, months: int, **kw):
 def _outcome_panel(ax, entries: list[_Entry], months: int, crossover: dict | None, groups: bool) -> None:
     first = entries[0].scenario
     handles = []
+    # many legend entries: short labels (no interval; the tables have it) in two columns
+    compact = len(entries) * (3 if groups else 1) > 4
     for e in entries:
         mean, lo, hi = e.band("outcome", months)
         _line(ax, e, "outcome", months)
-        label = f"{e.name}: {mean[-1]:.1%} at month {months}"
-        if np.isfinite(lo[-1]) and hi[-1] > lo[-1]:
-            label += f"  (95% CI {lo[-1]:.1%} to {hi[-1]:.1%})"
+        if compact:
+            label = f"{e.name}: {mean[-1]:.1%}, month {months}"
+        else:
+            label = f"{e.name}: {mean[-1]:.1%} at month {months}"
+            if np.isfinite(lo[-1]) and hi[-1] > lo[-1]:
+                label += f"  (95% CI {lo[-1]:.1%} to {hi[-1]:.1%})"
         handles.append(Line2D([], [], color=e.color, linewidth=2.6, label=label))
         if groups:
             for series, style, who in (("outcome_majority", (0, (5, 2)), "majority group"),
@@ -135,11 +140,9 @@ def _outcome_panel(ax, entries: list[_Entry], months: int, crossover: dict | Non
     else:
         ax.set_ylabel("\n".join([*textwrap.wrap(first.outcome_label, 44), f"({unit})"]))
     ax.set_title("Outcome over time")
-    if len(handles) <= 4:
+    if not compact:
         ax.legend(handles=handles, loc="best", fontsize=11, handlelength=2.8, **_BOXED)
-    else:  # many scenarios: short labels in two columns, top left, where outcomes have not risen yet
-        for h in handles:
-            h.set_label(h.get_label().split("  (95% CI")[0].replace(" at month ", ", month "))
+    else:  # top left, where the outcomes have not risen yet
         ax.legend(handles=handles, loc="upper left", ncol=2, fontsize=9.5, handlelength=2.2, columnspacing=1.2,
                   **_BOXED)
 

@@ -327,8 +327,7 @@ def backbone_report(results: pd.DataFrame, out_stem: str | Path, factor: str = "
 
     stem = Path(out_stem)
     tables = meta.write_table(table, stem)
-    table.attrs["tolerance"] = tolerance
-    fig = _backbone_figure(table, df, factor, funder_budget, sc, takeaway, long)
+    fig = _backbone_figure(table, df, factor, funder_budget, sc, takeaway, long, tolerance)
     figures = _save(fig, stem, formats, 150)
     return {
         "best_share": float(best["share"]),
@@ -379,7 +378,7 @@ def _share_axis(ax, levels: np.ndarray) -> None:
 
 
 def _backbone_figure(table: pd.DataFrame, df: pd.DataFrame, factor: str, funder_budget: float | None,
-                     sc: Scenario | None, takeaway: str, long: str) -> Figure:
+                     sc: Scenario | None, takeaway: str, long: str, tolerance: float = NEAR_BEST) -> Figure:
     x = table["share"].to_numpy()
     best = table[table["best_cost_effectiveness"]].iloc[0]
     share_label = "Backbone's share of the funder's budget"
@@ -396,7 +395,6 @@ def _backbone_figure(table: pd.DataFrame, df: pd.DataFrame, factor: str, funder_
         five = "after 5 years" if long == "outcome_60" else "at the end of the run"
         _band(ax, x, table["outcome_60_mean"], table["outcome_60_ci_low"], table["outcome_60_ci_high"], c5, five)
         near = table["cost_near_best"].to_numpy(dtype=bool)
-        tol = table.attrs.get("tolerance", NEAR_BEST)
         _near_span(ax, x, near)
         ax.axvline(best["share"], color=cb, linestyle="--", linewidth=1.5)
         top = float(np.nanmax(table[["outcome_36_ci_high", "outcome_60_ci_high"]].to_numpy()))
@@ -404,7 +402,7 @@ def _backbone_figure(table: pd.DataFrame, df: pd.DataFrame, factor: str, funder_
         # the label sits low, beside the line, where the outcome curves never go
         label = f"best value: {_share_text(best['share'])}\n{best['outcome_60_mean']:.0%} after 5 years"
         if near.sum() > 1:
-            label += f"\nshaded: within {tol:.0%} of its cost per point"
+            label += f"\nshaded: within {tolerance:.0%} of its cost per point"
         ax.annotate(label, xy=(best["share"], 0.03), xycoords=("data", "axes fraction"), xytext=(8, 0),
                     textcoords="offset points", ha="left", va="bottom", color=cb, fontsize=10.5, fontweight="bold")
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -482,7 +480,7 @@ def _backbone_figure(table: pd.DataFrame, df: pd.DataFrame, factor: str, funder_
                 f"(Student t). {reps}. Cost per point: all money spent (services, meetings and backbone) over "
                 f"the outcome gained against the start, in percentage points; runs with no gain are left out. "
                 f"Best value: the share with the lowest mean cost per point; shaded: the shares whose cost per "
-                f"point is at most {table.attrs.get('tolerance', NEAR_BEST):.0%} above it, with 95% confidence "
+                f"point is at most {tolerance:.0%} above it, with 95% confidence "
                 f"(paired by seed when possible). Marginal return: difference in the "
                 f"{'5-year' if long == 'outcome_60' else 'final'} outcome from the share before"
                 + (f", per $1,000 a month of backbone money (funder budget {_money(funder_budget)} a month)."
