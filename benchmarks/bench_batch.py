@@ -14,11 +14,11 @@ import os
 import statistics
 import time
 
-from cisim import state
-from cisim.batch import available_cores
-from cisim.model import CoalitionModel
-from cisim.runner import run_batch
-from cisim.scenario import load
+from cisim.experiments.batch import available_cores
+from cisim.experiments.runner import run_batch
+from cisim.model import state
+from cisim.model.coalition import CoalitionModel
+from cisim.model.scenario import load
 
 CHANGES = {"coalition.size": 40}
 

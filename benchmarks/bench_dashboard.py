@@ -1,7 +1,7 @@
 """Seconds per dashboard step: one month of the 40-organization model with all four views redrawn.
 
 What the page does on Step: the model steps, then each view's headline is written and its
-figure is rendered to PNG (``cisim.views.view_png``, the same call the page makes).  Reports
+figure is rendered to PNG (``cisim.interfaces.views.view_png``, the same call the page makes).  Reports
 the median over every step of several full runs (60 months each), the first frame after a
 Reset (when each view also draws its static part), and, measured in the same process:
 
@@ -23,7 +23,7 @@ import platform
 import statistics
 import time
 
-from cisim.views import VIEWS, ClassroomModel, draw_view, view_png
+from cisim.interfaces.views import VIEWS, ClassroomModel, draw_view, view_png
 
 TARGET = 0.25  # seconds per step with all views redrawn
 SIZE = 40

@@ -23,9 +23,9 @@ import time
 import numpy as np
 from numba import njit
 
-from cisim import kernel as K
-from cisim.scenario import load
-from cisim.state import World, param_matrix
+from cisim.model import kernel as K
+from cisim.model.scenario import load
+from cisim.model.state import World, param_matrix
 
 LANES = 8  # runs per group; set from --lanes before the first call compiles the lane pass
 

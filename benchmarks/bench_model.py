@@ -18,7 +18,7 @@ import time
 
 import mesa
 
-from cisim.model import CoalitionModel
+from cisim.model.coalition import CoalitionModel
 
 
 class _Bare(mesa.Model):
@@ -64,7 +64,7 @@ def one_batch(runs: int, seed0: int) -> float:
 def profile_split(runs: int) -> dict[str, float]:
     """Where a run's time goes, by timers around the compiled kernel and model construction
     (cProfile's own overhead would inflate the Python side)."""
-    from cisim import state
+    from cisim.model import state
 
     spent = {"kernel": 0.0, "init": 0.0}
     original = state.World._kernel

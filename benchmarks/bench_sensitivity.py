@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from cisim.experiment import load_experiment
-from cisim.runner import run_batch
-from cisim.sensitivity_study import run_sensitivity
+from cisim.experiments.experiment import load_experiment
+from cisim.experiments.runner import run_batch
+from cisim.interfaces.sensitivity_study import run_sensitivity
 
 
 def main() -> None:

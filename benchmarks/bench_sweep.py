@@ -37,9 +37,9 @@ def main() -> None:
     # the `cisim` command's), and a worker imports only what its chunks need.
     import numpy as np
 
-    from cisim.experiment import load_experiment
-    from cisim.runner import run_batch
-    from cisim.sweep import run_sweep
+    from cisim.experiments.experiment import load_experiment
+    from cisim.experiments.runner import run_batch
+    from cisim.experiments.sweep import run_sweep
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--replicates", type=int, default=1000, help="replicates per share (20 shares)")

@@ -14,28 +14,36 @@ For notebooks::
 
 ``import cisim`` loads only the scenario code; the compiled kernel, Mesa, pandas and
 matplotlib load when first used.
+
+The package has three layers, and imports run downward only:
+
+- ``cisim.model``: the schema, scenarios, the state arrays, the compiled processes
+  (one small function per ODD submodel) and the Mesa face (``CoalitionModel``);
+- ``cisim.experiments``: the batch runner, sweeps and their workers, comparisons,
+  sensitivity analysis, and the tables reports are made of;
+- ``cisim.interfaces``: what people use: the command line, figures, the classroom
+  dashboard and the lesson kit.
 """
 
 from __future__ import annotations
 
-import sys
-import types
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from cisim.scenario import Scenario, ScenarioError, bundled_names
-from cisim.scenario import load as load_scenario
+from cisim.model.scenario import Scenario, ScenarioError, bundled_names
+from cisim.model.scenario import load as load_scenario
 
 if TYPE_CHECKING:  # pragma: no cover
-    from cisim.compare import CompareResult, compare
-    from cisim.model import CoalitionModel
-    from cisim.runner import BatchResult, run_batch
+    from cisim.experiments.compare import CompareResult, compare
+    from cisim.experiments.runner import BatchResult, run_batch
+    from cisim.model.coalition import CoalitionModel
 
 _LAZY = {
-    "run_batch": "cisim.runner",
-    "BatchResult": "cisim.runner",
-    "CompareResult": "cisim.compare",
-    "CoalitionModel": "cisim.model",
+    "run_batch": "cisim.experiments.runner",
+    "BatchResult": "cisim.experiments.runner",
+    "compare": "cisim.experiments.compare",
+    "CompareResult": "cisim.experiments.compare",
+    "CoalitionModel": "cisim.model.coalition",
 }
 
 
@@ -67,25 +75,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY) | {"compare", "__version__"})
-
-
-class _Package(types.ModuleType):
-    """The package module; ``cisim.compare`` always means the function, although a submodule
-    ``cisim.compare`` exists (importing it would otherwise overwrite the name with the module)."""
-
-    @property
-    def compare(self):
-        from cisim.compare import compare
-
-        return compare
-
-    @compare.setter
-    def compare(self, value) -> None:
-        pass  # the import system sets the submodule here; ``from cisim.compare import ...`` still works
-
-
-sys.modules[__name__].__class__ = _Package
+    return sorted(set(globals()) | set(_LAZY) | {"__version__"})
 
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 
-from cisim.cli import main
+from cisim.interfaces.cli import main
 
 
 def call(argv: list[str]) -> tuple[int, str, str]:

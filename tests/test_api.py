@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 import cisim
-from cisim import kernel as K
-from cisim.compare import compare, crossover_month, mean_ci, t_quantile
-from cisim.model import CoalitionModel
-from cisim.runner import run_batch
-from cisim.scenario import ScenarioError
-from cisim.summary import OUTCOME_COLUMNS, SUMMARY_COLUMNS, cost_per_point, months_to_target, summarize
+from cisim.experiments.compare import compare, crossover_month, mean_ci, t_quantile
+from cisim.experiments.runner import run_batch
+from cisim.experiments.summary import OUTCOME_COLUMNS, SUMMARY_COLUMNS, cost_per_point, months_to_target, summarize
+from cisim.model import kernel as K
+from cisim.model.coalition import CoalitionModel
+from cisim.model.scenario import ScenarioError
 
 MONTHS = 24
 SHORT = {"months": MONTHS}
@@ -214,7 +214,7 @@ def test_package_api():
     assert s.get("backbone.budget_share") == 0.12
     assert isinstance(s, cisim.Scenario)
     assert cisim.run_batch is run_batch
-    assert cisim.compare is compare  # the function, although a submodule of that name exists
+    assert cisim.compare is compare
     assert cisim.CoalitionModel is CoalitionModel
     assert issubclass(cisim.ScenarioError, ValueError)
 

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cisim import kernel as K
-from cisim.model import CoalitionModel
-from cisim.runner import batch_size_for, run_batch
-from cisim.scenario import load
-from cisim.state import param_matrix
+from cisim.experiments.runner import batch_size_for, run_batch
+from cisim.model import kernel as K
+from cisim.model.coalition import CoalitionModel
+from cisim.model.scenario import load
+from cisim.model.state import param_matrix
 
 MONTHS = 30
 COLUMNS = [*K.OUTPUTS]

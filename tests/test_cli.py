@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from cli_call import call
 
-from cisim import metadata as meta
-from cisim.cli import parse_sets, parse_value
-from cisim.scenario import ScenarioError, bundled_names
+from cisim.experiments import metadata as meta
+from cisim.interfaces.cli import parse_sets, parse_value
+from cisim.model.scenario import ScenarioError, bundled_names
 
 FAST = ["--replicates", "4", "--set", "months=24"]
 VERSIONS = {"cisim", "mesa", "numpy", "pandas", "numba", "matplotlib", "SALib", "python"}
@@ -133,7 +133,7 @@ def test_out_that_is_a_file_is_a_clear_error(tmp_path):
 
 
 def test_long_lists_of_scenarios_get_distinct_file_names():
-    from cisim.cli import _slug
+    from cisim.interfaces.cli import _slug
 
     names = sorted(bundled_names())
     a, b = _slug(names), _slug(names[:-1])
@@ -273,7 +273,7 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
 
 
 def test_subprocess_prints_only_json(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "cisim.cli", "compare", "isolated", "collective", "--json",
+    done = subprocess.run([sys.executable, "-m", "cisim.interfaces.cli", "compare", "isolated", "collective", "--json",
                            "--replicates", "2", "--set", "months=12", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
@@ -281,7 +281,7 @@ def test_subprocess_prints_only_json(tmp_path):
     assert digest["replicates"] == 2
     assert Path(digest["files"]["figure_png"]).is_file()
 
-    done = subprocess.run([sys.executable, "-m", "cisim.cli", "run", "no-such-scenario"], capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run([sys.executable, "-m", "cisim.interfaces.cli", "run", "no-such-scenario"],
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 2
     assert done.stderr.startswith("cisim: error: no-such-scenario") and "Traceback" not in done.stderr

@@ -22,12 +22,9 @@ import pytest
 import solara
 from cli_call import call
 
-from cisim import dashboard
-from cisim import kernel as K
-from cisim.model import CoalitionModel
-from cisim.runner import run_batch
-from cisim.scenario import bundled_names
-from cisim.views import (
+from cisim.experiments.runner import run_batch
+from cisim.interfaces import dashboard
+from cisim.interfaces.views import (
     LEFT_COLOR,
     VIEWS,
     ClassroomModel,
@@ -39,6 +36,9 @@ from cisim.views import (
     trusted_ties,
     view_png,
 )
+from cisim.model import kernel as K
+from cisim.model.coalition import CoalitionModel
+from cisim.model.scenario import bundled_names
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -187,7 +187,7 @@ def test_members_who_left_are_greyed_out():
 @pytest.fixture
 def page():
     """The page as solara's server shows it (the app's Layout around its Page), fresh for each test."""
-    import cisim.app as app
+    import cisim.interfaces.app as app
 
     app.preset_choice.value = "collective"
     app.seed_choice.value = 0
@@ -296,7 +296,7 @@ def test_dashboard_rejects_unknown_presets_and_ports():
 
 def _dashboard_process() -> tuple[subprocess.Popen, str]:
     """``cisim dashboard`` in a child process (a session of its own, as in a terminal) and its address."""
-    proc = subprocess.Popen([sys.executable, "-m", "cisim.cli", "dashboard", "--port", "0", "--no-open"],
+    proc = subprocess.Popen([sys.executable, "-m", "cisim.interfaces.cli", "dashboard", "--port", "0", "--no-open"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     deadline = time.monotonic() + 240
     for line in proc.stdout:
@@ -384,7 +384,7 @@ def served(tmp_path_factory):
         dashboard.fetch_browser_files()
     log = tmp_path_factory.mktemp("dashboard") / "server.log"
     with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "cisim.cli", "dashboard", "--port", "0", "--no-open"],
+        proc = subprocess.Popen([sys.executable, "-m", "cisim.interfaces.cli", "dashboard", "--port", "0", "--no-open"],
                                 stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
     found: list[str] = []
 
@@ -435,7 +435,7 @@ def test_dashboard_in_a_real_browser(served, tmp_path):
                 page.screenshot(path=str(shot), full_page=True)
                 missing = dashboard.missing_browser_packages()
                 pytest.fail(f"the page showed no views (screenshot {shot}); page errors: {errors}; browser files "
-                            f"not in solara's cache: {missing or 'none'} (uv run python -m cisim.dashboard "
+                            f"not in solara's cache: {missing or 'none'} (uv run python -m cisim.interfaces.dashboard "
                             f"--fetch-browser-files fetches them); server log:\n{log.read_text()[-3000:]}")
             status = page.locator(".cisim-status")
             assert "month 0 of 60" in status.inner_text()

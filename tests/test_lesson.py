@@ -11,7 +11,7 @@ import pytest
 from cli_call import call
 from PIL import Image
 
-from cisim.lesson import FIGURES, METADATA_NAME, PDF_NAME, write_lesson
+from cisim.interfaces.lesson import FIGURES, METADATA_NAME, PDF_NAME, write_lesson
 
 R, SEED = 3, 2
 

@@ -8,9 +8,9 @@ import mesa
 import numpy as np
 import pytest
 
-from cisim import kernel as K
-from cisim.agents import Backbone, Organization
-from cisim.model import CoalitionModel
+from cisim.model import kernel as K
+from cisim.model.agents import Backbone, Organization
+from cisim.model.coalition import CoalitionModel
 
 
 def test_runs_to_horizon_and_records_every_month():

@@ -1,13 +1,14 @@
-"""docs/ODD.md stays in step with cisim/params.py."""
+"""docs/ODD.md stays in step with cisim/model/schema.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from cisim import odd
-from cisim.params import DOMAIN_FIELDS, FIELDS
+from cisim.model import odd
+from cisim.model.schema import DOMAIN_FIELDS, FIELDS
 
-REGENERATE = "docs/ODD.md's parameter table is out of date with cisim/params.py: run `uv run python -m cisim.odd`"
+REGENERATE = ("docs/ODD.md's parameter table is out of date with cisim/model/schema.py: "
+              "run `uv run python -m cisim.model.odd`")
 
 
 @pytest.fixture(scope="module")

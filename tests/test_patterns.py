@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cisim import kernel as K
-from cisim.scenario import load
-from cisim.state import World, param_matrix
+from cisim.model import kernel as K
+from cisim.model.scenario import load
+from cisim.model.state import World, param_matrix
 
 SEEDS = range(1000, 1030)
 

@@ -6,10 +6,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cisim import kernel as K
-from cisim.params import BY_PATH
-from cisim.scenario import load
-from cisim.state import World, param_matrix
+from cisim.model import kernel as K
+from cisim.model.scenario import load
+from cisim.model.schema import BY_PATH
+from cisim.model.state import World, param_matrix
 
 SWEPT = [
     "conditions.common_agenda", "conditions.shared_measurement", "conditions.mutually_reinforcing",

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cisim.compare import mean_ci
-from cisim.reports import _shares_text, ablation_report, backbone_report, factor_label
-from cisim.runner import run_batch
+from cisim.experiments.compare import mean_ci
+from cisim.experiments.runner import run_batch
+from cisim.interfaces.reports import _shares_text, ablation_report, backbone_report, factor_label
 
 A, B, C = "conditions.common_agenda", "conditions.shared_measurement", "conditions.continuous_communication"
 
@@ -204,7 +204,7 @@ def test_backbone_report_names_the_shares_near_the_best(tmp_path):
 def test_near_best_bands_follow_the_runs_of_shares():
     from matplotlib.figure import Figure
 
-    from cisim.reports import _near_span
+    from cisim.interfaces.reports import _near_span
 
     shares = np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
     ax = Figure().add_subplot()

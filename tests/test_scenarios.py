@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cisim.params import BY_PATH, FIELDS
-from cisim.scenario import BUNDLED_DIR, ScenarioError, bundled_names, load
+from cisim.model.scenario import BUNDLED_DIR, ScenarioError, bundled_names, load
+from cisim.model.schema import BY_PATH, FIELDS
 
 ABLATIONS = {
     "no-common-agenda": ("conditions.common_agenda", 0.0),

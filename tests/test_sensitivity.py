@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from cisim import sensitivity as sa
-from cisim import sensitivity_plots as sp
+from cisim.experiments import sensitivity as sa
+from cisim.interfaces import sensitivity_plots as sp
 
 EXACT = sa.ishigami_indices()
 V = sa.ishigami_variance()

@@ -19,11 +19,11 @@ import pytest
 from cli_call import call
 from scipy.stats import norm
 
-from cisim import sensitivity as sa
-from cisim import worker
-from cisim.experiment import load_experiment
-from cisim.scenario import ScenarioError
-from cisim.sensitivity_study import run_sensitivity
+from cisim.experiments import sensitivity as sa
+from cisim.experiments import worker
+from cisim.experiments.experiment import load_experiment
+from cisim.interfaces.sensitivity_study import run_sensitivity
+from cisim.model.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXACT = sa.ishigami_indices()

@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 from cli_call import call
 
-from cisim import sweep as sw
-from cisim import worker
-from cisim.cli import main
-from cisim.experiment import derive_seeds, load_experiment
-from cisim.runner import run_batch
-from cisim.scenario import ScenarioError
+from cisim.experiments import sweep as sw
+from cisim.experiments import worker
+from cisim.experiments.experiment import derive_seeds, load_experiment
+from cisim.experiments.runner import run_batch
+from cisim.interfaces.cli import main
+from cisim.model.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "experiments" / "smoke.toml"
@@ -238,8 +238,8 @@ def test_spawned_worker_starts_without_scipy_linalg_and_gives_the_same_numbers()
     import subprocess
     import sys
 
-    code = ("import json, sys, numpy as np; from cisim import worker; worker.init(); worker.warm(); "
-            "from cisim.scenario import load; "
+    code = ("import json, sys, numpy as np; from cisim.experiments import worker; worker.init(); worker.warm(); "
+            "from cisim.model.scenario import load; "
             "chunk = worker.run_chunk(0, load('collective'), [], np.empty((2, 0)), np.array([3, 4]), "
             "['outcome_final']); "
             "print(json.dumps(['scipy.linalg' in sys.modules, chunk.values.ravel().tolist()]))")

@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cisim import kernel as K
-from cisim import metadata as meta
-from cisim.batch import ROWS, available_cores, batch_size_for, check_values, field_for, simulate
-from cisim.params import BY_PATH
-from cisim.scenario import Scenario, ScenarioError, load
-from cisim.state import param_matrix
-from cisim.summary import SUMMARY_COLUMNS, summarize
+from cisim.experiments import metadata as meta
+from cisim.experiments.batch import ROWS, available_cores, batch_size_for, check_values, field_for, simulate
+from cisim.experiments.summary import SUMMARY_COLUMNS, summarize
+from cisim.model import kernel as K
+from cisim.model.scenario import Scenario, ScenarioError, load
+from cisim.model.schema import BY_PATH
+from cisim.model.state import param_matrix
 
 _OUTPUT_KINDS = ("summary", "steps", "both")
 

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cisim import kernel as K
-from cisim.params import COLUMN, CONDITIONS, DOMAIN_FIELDS, FIELDS, N_DOMAIN_PARAMS, N_PARAMS
-from cisim.scenario import Scenario
+from cisim.model import kernel as K
+from cisim.model.scenario import Scenario
+from cisim.model.schema import COLUMN, CONDITIONS, DOMAIN_FIELDS, FIELDS, N_DOMAIN_PARAMS, N_PARAMS
 
 
 def param_matrix(scenario: Scenario, rows: Sequence[dict] | int = 1) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
-from cisim.params import COLUMN, DOMAIN_COLUMN
+from cisim.model.schema import COLUMN, DOMAIN_COLUMN
 
 # ---- columns of the per-run parameter matrix (compile-time constants for numba)
 AGENDA = COLUMN["conditions.common_agenda"]

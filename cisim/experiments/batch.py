@@ -1,6 +1,6 @@
 """The batch runner's core in numpy alone: parameter rows in, monthly outputs and summaries out.
 
-``cisim.runner.run_batch`` wraps this in tidy tables; a sweep's worker processes call it
+``cisim.experiments.runner.run_batch`` wraps this in tidy tables; a sweep's worker processes call it
 directly, so that they start without importing pandas (a second less per worker).
 """
 
@@ -11,11 +11,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cisim import kernel as K
-from cisim.params import BY_PATH, COLUMN, Field
-from cisim.scenario import DOMAIN_BY_KEY, Scenario, ScenarioError
-from cisim.state import BOOKS, World, param_matrix
-from cisim.summary import summarize
+from cisim.experiments.summary import summarize
+from cisim.model import kernel as K
+from cisim.model.scenario import DOMAIN_BY_KEY, Scenario, ScenarioError
+from cisim.model.schema import BY_PATH, COLUMN, Field
+from cisim.model.state import BOOKS, World, param_matrix
 
 #: Arrays of one chunk of runs are kept under about this many bytes.
 MEMORY_BUDGET = 200e6

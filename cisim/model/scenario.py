@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cisim.params import BY_PATH, DOMAIN_FIELDS, EVENT_KINDS, FIELDS
+from cisim.model.schema import BY_PATH, DOMAIN_FIELDS, EVENT_KINDS, FIELDS
 
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-_PACKAGED_DIR = Path(__file__).resolve().parent / "scenarios"
+BUNDLED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+_PACKAGED_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 
 TOP_KEYS = {
     "name": str, "description": str, "extends": str, "replace": list, "months": int,

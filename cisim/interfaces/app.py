@@ -1,11 +1,11 @@
 """The classroom dashboard: a Mesa SolaraViz app that drives a live coalition from sliders.
 
     cisim dashboard                       # serves this app on http://127.0.0.1:8765
-    solara run cisim.app                  # the same, with solara's own options
+    solara run cisim.interfaces.app                  # the same, with solara's own options
 
 A preset picker (the bundled scenarios), Mesa's play, step and reset buttons, a
 slider for each condition, the backbone's budget and the coalition's size, a seed,
-and the four views of ``cisim.views``, redrawn at every step.
+and the four views of ``cisim.interfaces.views``, redrawn at every step.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.user_param import Slider
 from mesa.visualization.utils import update_counter
 
-from cisim.scenario import bundled_names
-from cisim.views import (
+from cisim.interfaces.views import (
     CONDITION_LABELS,
     DEFAULT_PRESET,
     VIEW_BY_KEY,
@@ -29,6 +28,7 @@ from cisim.views import (
     preset_values,
     view_png,
 )
+from cisim.model.scenario import bundled_names
 
 TITLE = "cisim: collective impact in the classroom"
 SIZE_RANGE = (4, 80)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cisim import kernel as K
+from cisim.model import kernel as K
 
 #: Per-run summary outputs, in table order, with a one-line meaning each.
 SUMMARY_DOCS: dict[str, str] = {

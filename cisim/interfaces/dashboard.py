@@ -1,4 +1,4 @@
-"""Serve the classroom dashboard (``cisim.app``) on this computer: ``cisim dashboard``.
+"""Serve the classroom dashboard (``cisim.interfaces.app``) on this computer: ``cisim dashboard``.
 
 The app runs in solara's server, in a child process bound to 127.0.0.1 only: the page
 is for the person at this computer (and a projector), not for the network.  This
@@ -27,7 +27,7 @@ from pathlib import Path
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-APP = "cisim.app"
+APP = "cisim.interfaces.app"
 START_TIMEOUT = 180.0  # seconds; the first start compiles the model's kernel
 
 
@@ -119,7 +119,7 @@ def server_env(preset: str | None = None) -> dict[str, str]:
     env["PYTHONWARNINGS"] = ",".join(w for w in (env.get("PYTHONWARNINGS", ""), quiet) if w)
     if preset:
         env["CISIM_DASHBOARD_PRESET"] = preset
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     return env
 
@@ -184,7 +184,7 @@ def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
 # solara's server fetches from a CDN on first use and keeps in a cache.  A computer that
 # will have no internet in class can fill the cache beforehand (opening the dashboard once
 # while online does it too), with npm:
-#     uv run python -m cisim.dashboard --fetch-browser-files
+#     uv run python -m cisim.interfaces.dashboard --fetch-browser-files
 
 def browser_packages() -> list[str]:
     """The npm packages (``name@version``) the page loads through solara's server, read from solara's page
@@ -220,7 +220,7 @@ def browser_files_note(cache: Path | None = None) -> str | None:
         return None
     return (f"note: {len(missing)} of the page's browser packages are not cached yet; the first page load "
             f"fetches them from the internet. On a computer without internet, run "
-            f"'python -m cisim.dashboard --fetch-browser-files' (needs npm) while online first.")
+            f"'python -m cisim.interfaces.dashboard --fetch-browser-files' (needs npm) while online first.")
 
 
 def fetch_browser_files(cache: Path | None = None, npm: str | None = None) -> list[str]:
@@ -300,10 +300,10 @@ def serve(port: int = DEFAULT_PORT, open_browser: bool = True, preset: str | Non
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m cisim.dashboard --fetch-browser-files``: fill solara's cache for use without internet."""
+    """``python -m cisim.interfaces.dashboard --fetch-browser-files``: fill solara's cache for use without internet."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m cisim.dashboard", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m cisim.interfaces.dashboard", description=main.__doc__)
     parser.add_argument("--fetch-browser-files", action="store_true",
                         help="fetch the page's npm packages with npm into solara's cache (if missing)")
     args = parser.parse_args(argv)

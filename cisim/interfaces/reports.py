@@ -3,12 +3,12 @@
 Both functions take a tidy results table, one row per run: factor columns named by
 dotted parameter path (``backbone.budget_share``, ``conditions.common_agenda``), a
 ``seed`` column, optionally ``point``, ``replicate`` and ``status`` (rows whose status
-is not ``"ok"`` are ignored), and the per-run outputs of ``cisim.summary``
+is not ``"ok"`` are ignored), and the per-run outputs of ``cisim.experiments.summary``
 (``outcome_36``, ``outcome_60``, ``cost_per_point``, ...). ``run_batch(...).summary``
 is such a table. Each report writes a figure (PNG and PDF) and a table (CSV and
 Parquet) and returns the numbers.
 
-Intervals are 95% Student t intervals (``cisim.compare.mean_ci``). When the runs of
+Intervals are 95% Student t intervals (``cisim.experiments.compare.mean_ci``). When the runs of
 the levels being compared share their seeds (common random numbers), differences are
 taken seed by seed and the interval is that of the paired differences; otherwise the
 runs are treated as independent samples (Welch interval for two levels; for factorial
@@ -33,11 +33,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, PercentFormatter
 from matplotlib.transforms import blended_transform_factory
 
-from cisim import metadata as meta
-from cisim.compare import LEVEL, mean_ci, t_quantile
-from cisim.plots import PALETTE, STYLE, _money, _save, _seed_text
-from cisim.scenario import Scenario, load
-from cisim.summary import OUTCOME_COLUMNS
+from cisim.experiments import metadata as meta
+from cisim.experiments.compare import LEVEL, mean_ci, t_quantile
+from cisim.experiments.summary import OUTCOME_COLUMNS
+from cisim.interfaces.plots import PALETTE, STYLE, _money, _save, _seed_text
+from cisim.model.scenario import Scenario, load
 
 #: The five conditions of collective impact, by parameter path, with plain-language labels.
 CONDITIONS: dict[str, str] = {

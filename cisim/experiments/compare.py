@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cisim import metadata as meta
-from cisim.runner import BatchResult, run_batch
-from cisim.scenario import Scenario, load
-from cisim.summary import SUMMARY_COLUMNS
+from cisim.experiments import metadata as meta
+from cisim.experiments.runner import BatchResult, run_batch
+from cisim.experiments.summary import SUMMARY_COLUMNS
+from cisim.model.scenario import Scenario, load
 
 LEVEL = 0.95
 

@@ -28,9 +28,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from cisim import metadata as meta
-from cisim import plots
-from cisim.compare import CompareResult, compare
+from cisim.experiments import metadata as meta
+from cisim.experiments.compare import CompareResult, compare
+from cisim.interfaces import plots
 
 SCENARIOS = ("isolated", "collective")
 NETWORK_MONTHS = (0, 12, 60)
@@ -140,7 +140,7 @@ def _draw_equity(fig: Figure, result: CompareResult, seed: int) -> None:
 
 
 def _draw_networks(fig: Figure, result: CompareResult, seed: int) -> None:
-    from cisim.views import ClassroomModel, draw_view, network_handles
+    from cisim.interfaces.views import ClassroomModel, draw_view, network_handles
 
     model = ClassroomModel.from_preset("collective", seed)
     axes = fig.subplots(1, len(NETWORK_MONTHS))

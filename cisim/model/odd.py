@@ -1,9 +1,9 @@
-"""Generated parts of ``docs/ODD.md``: the parameter table, written from ``cisim.params``.
+"""Generated parts of ``docs/ODD.md``: the parameter table, written from ``cisim.model.schema``.
 
 The table of every scalar parameter (dotted path, default, range, unit, meaning,
 source) lives in ``docs/ODD.md`` between the markers ``<!-- parameters:start -->``
 and ``<!-- parameters:end -->``.  It is never edited by hand: change
-``cisim/params.py`` and run ``uv run python -m cisim.odd`` to rewrite the block.
+``cisim/model/schema.py`` and run ``uv run python -m cisim.model.odd`` to rewrite the block.
 ``tests/test_odd.py`` fails when the block and ``parameter_table()`` differ.
 """
 
@@ -13,9 +13,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from cisim.params import DOMAIN_FIELDS, FIELDS, Field
+from cisim.model.schema import DOMAIN_FIELDS, FIELDS, Field
 
-ODD_PATH = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
+ODD_PATH = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 START = "<!-- parameters:start -->"
 END = "<!-- parameters:end -->"
 HEADER = ("parameter", "default", "range", "unit", "meaning", "source")

@@ -40,7 +40,7 @@ def source_revision() -> dict[str, Any] | None:
     """The git commit of the cisim source tree and whether it has uncommitted changes (None outside git)."""
     import subprocess
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return None
     try:

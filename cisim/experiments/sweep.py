@@ -2,7 +2,7 @@
 
 ``run_sweep`` splits the runs of an experiment (``Experiment.runs()``, ordered by point
 then replicate) into chunks of consecutive runs and runs each chunk through the batch
-runner's core (``cisim.worker``: one core per worker process; this process is one of the
+runner's core (``cisim.experiments.worker``: one core per worker process; this process is one of the
 workers), or as tasks on a Dask cluster.  Every finished chunk is written at once, atomically, as
 its own Parquet file::
 
@@ -35,12 +35,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cisim import metadata as meta
-from cisim import worker
-from cisim.batch import available_cores
-from cisim.experiment import RUN_COLUMNS, Experiment, load_experiment
-from cisim.scenario import Scenario, ScenarioError
-from cisim.worker import VERSION_KEYS, ChunkResult, error_text
+from cisim.experiments import metadata as meta
+from cisim.experiments import worker
+from cisim.experiments.batch import available_cores
+from cisim.experiments.experiment import RUN_COLUMNS, Experiment, load_experiment
+from cisim.experiments.worker import VERSION_KEYS, ChunkResult, error_text
+from cisim.model.scenario import Scenario, ScenarioError
 
 RUNS_DIR = "runs"
 #: Most runs in one chunk (about 1 to 4 seconds of work for the bundled scenarios).
@@ -124,7 +124,7 @@ def _write_chunk(table: pd.DataFrame, path: Path) -> None:
 
 
 def _chunk_job(*job) -> ChunkResult:
-    """Run a chunk in this process (worker processes call ``cisim.worker.run_chunk`` directly)."""
+    """Run a chunk in this process (worker processes call ``cisim.experiments.worker.run_chunk`` directly)."""
     return worker.run_chunk(*job)
 
 
@@ -234,7 +234,7 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
         ScenarioError: ``out_dir`` holds other results, or (with ``resume``) results of another experiment.
         DaskSetupError: the Dask cluster cannot be reached or its workers cannot run cisim.
     """
-    from cisim.runner import _show_progress
+    from cisim.experiments.runner import _show_progress
 
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -425,7 +425,7 @@ class _Interrupt:
 class _ProcessPool(_Executor):
     """This process and ``workers - 1`` spawned worker processes on this machine.
 
-    A spawned worker spends about a second importing numpy and numba (``cisim.worker`` needs no
+    A spawned worker spends about a second importing numpy and numba (``cisim.experiments.worker`` needs no
     pandas) and loading the compiled kernel before its first chunk; this process has done that
     already, so it runs chunks too instead of waiting.  A script that starts a sweep is imported
     again by each spawned worker: keep its heavy imports inside ``main()``, as the ``cisim``

@@ -29,7 +29,7 @@ Designs:
 * ``table``: the rows of a CSV file (``[design] file = "points.csv"``, relative to the
   experiment file) whose columns are dotted paths; no ``[factors]`` needed.
 
-A factor is any scalar parameter (``cisim.params``), ``months``, or ``domains.<name>.<key>``
+A factor is any scalar parameter (``cisim.model.schema``), ``months``, or ``domains.<name>.<key>``
 of a domain of the base scenario; every level or bound is checked against the parameter's range.
 
 Seeds.  Run ``replicate`` of design point ``point`` gets the seed
@@ -58,9 +58,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cisim.batch import MONTHS, field_for
-from cisim.params import BY_PATH, Field
-from cisim.scenario import (
+from cisim.experiments.batch import MONTHS, field_for
+from cisim.experiments.summary import SUMMARY_COLUMNS
+from cisim.model.scenario import (
     DOMAIN_BY_KEY,
     Scenario,
     ScenarioError,
@@ -70,14 +70,14 @@ from cisim.scenario import (
     read_toml,
     resolve,
 )
-from cisim.summary import SUMMARY_COLUMNS
+from cisim.model.schema import BY_PATH, Field
 
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "experiments"
+BUNDLED_DIR = Path(__file__).resolve().parents[2] / "experiments"
 TOP_KEYS = {
     "name": str, "description": str, "scenario": str, "seed": int, "replicates": int, "outputs": list,
     "common_seeds": bool, "changes": dict, "design": dict, "factors": dict,
 }
-#: Sensitivity-analysis designs (``cisim sensitivity``): SALib's samplers, see ``cisim.sensitivity``.
+#: Sensitivity-analysis designs (``cisim sensitivity``): SALib's samplers, see ``cisim.experiments.sensitivity``.
 SENSITIVITY_KINDS = ("sobol", "morris", "efast", "rbd_fast", "pawn", "delta")
 DESIGN_KINDS = ("grid", "lhs", "table", *SENSITIVITY_KINDS)
 _SA_COMMON = {"kind": str, "n": int, "dummy": bool, "bootstrap": int, "conf_level": float, "time_resolved": bool,
@@ -186,7 +186,7 @@ class Experiment:
     common_seeds: bool
     raw: dict[str, Any] = field(repr=False)
     _points: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
-    #: The SALib design of a sensitivity experiment (``cisim.sensitivity.Design``), else None.
+    #: The SALib design of a sensitivity experiment (``cisim.experiments.sensitivity.Design``), else None.
     sa_design: Any = field(repr=False, default=None)
     #: Analysis settings of a sensitivity experiment: analyze (outputs), bootstrap, conf_level, time_resolved.
     analysis: dict[str, Any] = field(default_factory=dict)
@@ -420,8 +420,8 @@ def load_experiment(path: str | Path) -> Experiment:
 
 def _sensitivity_design(file: str, kind: str, design: dict[str, Any], factors: dict[str, Any],
                         fields: dict[str, Field], seed: int, outputs: list[str], months: int):
-    """The SALib design and analysis settings of a sensitivity experiment (see ``cisim.sensitivity``)."""
-    from cisim import sensitivity as sa
+    """The SALib design and analysis settings of a sensitivity experiment (see ``cisim.experiments.sensitivity``)."""
+    from cisim.experiments import sensitivity as sa
 
     n = design.get("n")
     if n is None:
@@ -501,7 +501,7 @@ def _sensitivity_design(file: str, kind: str, design: dict[str, Any], factors: d
         raise ScenarioError(file, "design.conf_level", f"expected a value between 0 and 1, got {conf!r}")
     time_resolved = bool(design.get("time_resolved", False))
     if time_resolved:
-        from cisim.summary import YEARLY_OUTCOMES
+        from cisim.experiments.summary import YEARLY_OUTCOMES
 
         if "months" in factors:
             raise ScenarioError(file, "design.time_resolved", "needs a fixed horizon; months is a factor here")

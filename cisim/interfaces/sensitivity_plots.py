@@ -1,4 +1,4 @@
-"""Figures of a sensitivity analysis (:mod:`cisim.sensitivity`): index bars, Morris, convergence, over time.
+"""Figures of a sensitivity analysis (:mod:`cisim.experiments.sensitivity`): index bars, Morris, convergence, over time.
 
 Every figure shows the noise floor: the index of the dummy factor, which the model never
 reads, so anything at or under it cannot be told apart from run-to-run noise and
@@ -34,9 +34,9 @@ from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox
 
-from cisim.sensitivity import DUMMY, MAIN_INDICES, PAIR_SEP, RANK_INDEX, SensitivityResult
+from cisim.experiments.sensitivity import DUMMY, MAIN_INDICES, PAIR_SEP, RANK_INDEX, SensitivityResult
 
-# Okabe-Ito, as in cisim.plots: readable with the common colour-vision deficiencies
+# Okabe-Ito, as in cisim.interfaces.plots: readable with the common colour-vision deficiencies
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 # colours of highlighted factors: the palette without its yellow, too faint for a line on white
 HIGHLIGHT = PALETTE[:7]
@@ -61,7 +61,7 @@ INDEX_LABELS = {
 }
 FLOOR_LABEL = "noise floor (dummy factor)"
 DUMMY_LABEL = "dummy (noise floor)"
-#: Plain-language names of factors the sensitivity experiments vary that cisim.reports.LABELS does not name.
+#: Plain-language names of factors the sensitivity experiments vary that cisim.interfaces.reports.LABELS does not name.
 SA_LABELS: dict[str, str] = {
     "backbone.budget_share": "Backbone's share of the budget",
     "trust.growth": "Trust growth rate",
@@ -78,7 +78,7 @@ SA_LABELS: dict[str, str] = {
     "policy.advocacy_threshold": "Influence needed to move policy",
     "policy.fundraising_rate": "Fundraising on results",
 }
-#: Plain-language names of outputs cisim.reports.OUTPUT_LABELS does not name.
+#: Plain-language names of outputs cisim.interfaces.reports.OUTPUT_LABELS does not name.
 SA_OUTPUT_LABELS: dict[str, str] = {
     "equity_gap_final": "equity gap at the end",
     "points_per_million": "outcome points gained per $1M",
@@ -95,8 +95,8 @@ Labels = Mapping[str, str] | Callable[[str], str] | None
 def default_label(factor: str) -> str:
     """A plain-language name for a factor (a dotted parameter path), a pair ``a×b``, or the dummy.
 
-    Names come from :data:`SA_LABELS`, then :data:`cisim.reports.LABELS`; other dotted paths
-    read as :func:`cisim.reports.factor_label` (their last part), with the group in front when
+    Names come from :data:`SA_LABELS`, then :data:`cisim.interfaces.reports.LABELS`; other dotted paths
+    read as :func:`cisim.interfaces.reports.factor_label` (their last part), with the group in front when
     that part is a single word, so that ``trust.growth`` does not read as a bare "Growth".
     Names without a dot (``x1``) are kept as they are.
     """
@@ -104,8 +104,9 @@ def default_label(factor: str) -> str:
         return " × ".join(default_label(p) for p in factor.split(PAIR_SEP))
     if factor == DUMMY:
         return DUMMY_LABEL
-    # imported here: cisim.reports brings in the scenario machinery, which an analysis of any SALib problem needs not
-    from cisim.reports import LABELS, factor_label
+    # imported here: cisim.interfaces.reports brings in the scenario machinery, which an analysis of any
+    # SALib problem needs not
+    from cisim.interfaces.reports import LABELS, factor_label
 
     if factor in SA_LABELS:  # a continuous level, where reports.LABELS names an on/off condition
         return SA_LABELS[factor]
@@ -152,7 +153,7 @@ def label_table(factors: SensitivityResult | Iterable[str], labels: Labels = Non
 
 def _output_title(output: str) -> str:
     """The output in plain words, with its column name kept for the reader who looks it up."""
-    from cisim.reports import OUTPUT_LABELS
+    from cisim.interfaces.reports import OUTPUT_LABELS
 
     words = OUTPUT_LABELS.get(output) or SA_OUTPUT_LABELS.get(output)
     if not words:
@@ -167,7 +168,7 @@ def save_figure(fig: Figure, path: str | Path, formats: Sequence[str] = ("png", 
     ``bbox_inches="tight"`` crops to what is drawn, with a small margin, so no label is cut
     off at the edge of the canvas even when a layout cannot fit it.
     """
-    from cisim.metadata import atomic_path
+    from cisim.experiments.metadata import atomic_path
 
     path = Path(path)
     stem = path.with_suffix("") if path.suffix.lower() in (".png", ".svg", ".pdf") else path
@@ -573,7 +574,7 @@ def plot_over_time(result: SensitivityResult | pd.DataFrame, output: str | None 
                    formats: Sequence[str] = ("png", "svg"), labels: Labels = None, highlight: int = 6) -> Figure:
     """An index against time per factor (time-resolved analysis), with intervals and the dummy's band.
 
-    ``result`` comes from :func:`cisim.sensitivity.analyze_over_time`, or is its ``indices``
+    ``result`` comes from :func:`cisim.experiments.sensitivity.analyze_over_time`, or is its ``indices``
     table.  The ``highlight`` factors that rank highest at some time (so that one leading
     early and one leading late both show) are drawn in distinct colours with intervals, and
     listed by their rank at the last time; the rest are thin grey lines under one legend

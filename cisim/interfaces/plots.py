@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 
-from cisim import metadata as meta
-from cisim.compare import coverage_at_end, mean_ci
+from cisim.experiments import metadata as meta
+from cisim.experiments.compare import coverage_at_end, mean_ci
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies, and in greyscale print.
 PALETTE = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")

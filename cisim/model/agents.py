@@ -1,6 +1,6 @@
 """Mesa agents: handles onto rows of the model's state arrays.
 
-The numbers live in numpy arrays owned by the model (see ``cisim.state``); an
+The numbers live in numpy arrays owned by the model (see ``cisim.model.state``); an
 agent reads and writes its own row, so people can reason about one organization
 while the model steps all of them at once.
 """
@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from cisim import kernel as K
-from cisim.params import BACKBONE_FUNCTIONS, COLUMN
+from cisim.model import kernel as K
+from cisim.model.schema import BACKBONE_FUNCTIONS, COLUMN
 
 if TYPE_CHECKING:
-    from cisim.model import CoalitionModel
+    from cisim.model.coalition import CoalitionModel
 
 
 class Organization(mesa.Agent):

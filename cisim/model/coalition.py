@@ -7,11 +7,11 @@ from typing import Any
 import mesa
 import numpy as np
 
-from cisim import kernel as K
-from cisim.agents import Backbone, Organization
-from cisim.collector import OutputCollector
-from cisim.scenario import Scenario, load
-from cisim.state import World, param_matrix
+from cisim.model import kernel as K
+from cisim.model.agents import Backbone, Organization
+from cisim.model.collector import OutputCollector
+from cisim.model.scenario import Scenario, load
+from cisim.model.state import World, param_matrix
 
 # Short names for the values people change most (dashboard sliders, batch_run).
 ALIASES = {

@@ -1,4 +1,4 @@
-"""What the classroom dashboard shows, drawn with matplotlib alone (the page is ``cisim.app``).
+"""What the classroom dashboard shows, drawn with matplotlib alone (the page is ``cisim.interfaces.app``).
 
 The model as the dashboard's controls describe it (``ClassroomModel``), its isolated
 baseline (the same organizations, same seed, each working alone), and four views
@@ -29,14 +29,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MultipleLocator, PercentFormatter
 
-from cisim import kernel as K
-from cisim.model import CoalitionModel
-from cisim.params import BY_PATH, COLUMN
-from cisim.scenario import load
+from cisim.model import kernel as K
+from cisim.model.coalition import CoalitionModel
+from cisim.model.scenario import load
+from cisim.model.schema import BY_PATH, COLUMN
 
 DEFAULT_PRESET = "collective"
 
-# Okabe-Ito (as cisim.plots): distinguishable with the common colour-vision deficiencies.
+# Okabe-Ito (as cisim.interfaces.plots): distinguishable with the common colour-vision deficiencies.
 SECTOR_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 RUN_COLOR = "#0072B2"
 ALONE_COLOR = "#7a7a7a"
@@ -50,7 +50,7 @@ DPI = 90
 FONT = 11.5
 COVERAGE_MAX = 1.6  # the coverage axis ends here; more effort than that is written as a number
 
-# The conditions the dashboard has a slider for, by the short names of cisim.model.ALIASES.
+# The conditions the dashboard has a slider for, by the short names of cisim.model.coalition.ALIASES.
 CONDITION_LABELS = {
     "common_agenda": "Common agenda",
     "shared_measurement": "Shared measurement",

@@ -684,7 +684,7 @@ class SensitivityResult:
 
     def to_files(self, out_dir: str | Path, stem: str = "sensitivity") -> list[Path]:
         """Write ``{stem}_indices``, ``{stem}_noise`` and ``{stem}_convergence`` as CSV and Parquet, atomically."""
-        from cisim.metadata import write_table
+        from cisim.experiments.metadata import write_table
 
         out = Path(out_dir)
         written: list[Path] = []

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cisim.batch import run_rows
-from cisim.scenario import Scenario
+from cisim.experiments.batch import run_rows
+from cisim.model.scenario import Scenario
 
 #: Packages whose versions must match between the sweep's process and every Dask worker.
 VERSION_KEYS = ("cisim", "numpy", "numba", "pandas", "python")
@@ -102,7 +102,7 @@ def _skip_blas_probe() -> None:
 
 def warm() -> int:
     """Load the compiled kernel (one run of one month), so the first chunk starts at full speed."""
-    from cisim.scenario import load
+    from cisim.model.scenario import load
 
     scenario = load("collective").replace({"months": 1, "coalition.size": 2})
     run_rows(scenario, [], np.empty((1, 0)), np.zeros(1, dtype=np.int64), ["outcome_final"])
@@ -111,6 +111,6 @@ def warm() -> int:
 
 def versions() -> dict[str, str]:
     """The versions that decide a run's numbers, as this worker sees them."""
-    from cisim import metadata as meta  # importlib.metadata costs a tenth of a second: only when asked
+    from cisim.experiments import metadata as meta  # importlib.metadata costs a tenth of a second: only when asked
 
     return {k: v for k, v in meta.package_versions().items() if k in VERSION_KEYS}

@@ -1,9 +1,9 @@
 """A sensitivity experiment from file to figures: runs through the experiment engine, then SALib.
 
 ``run_sensitivity`` runs every design point x replicate of an experiment whose design is a
-SALib method (``[design] kind = "sobol"``, ``"morris"``, ...; see ``cisim.experiment``) with
+SALib method (``[design] kind = "sobol"``, ``"morris"``, ...; see ``cisim.experiments.experiment``) with
 ``run_sweep`` (so progress, ``--resume``, workers and Dask all work), then analyses the
-replicate means with ``cisim.sensitivity.analyze`` and writes, into the same directory::
+replicate means with ``cisim.experiments.sensitivity.analyze`` and writes, into the same directory::
 
     runs/chunk-*.parquet, plan.json, metadata.json   the sweep (a row per run)
     sensitivity_indices.csv/.parquet                 a row per output, factor and index, with intervals,
@@ -29,12 +29,12 @@ from typing import Any
 
 import pandas as pd
 
-from cisim import metadata as meta
-from cisim import sensitivity as sa
-from cisim.experiment import Experiment, load_experiment
-from cisim.scenario import ScenarioError
-from cisim.summary import YEARLY_OUTCOMES
-from cisim.sweep import STATUS_ERROR, load_results, run_sweep
+from cisim.experiments import metadata as meta
+from cisim.experiments import sensitivity as sa
+from cisim.experiments.experiment import Experiment, load_experiment
+from cisim.experiments.summary import YEARLY_OUTCOMES
+from cisim.experiments.sweep import STATUS_ERROR, load_results, run_sweep
+from cisim.model.scenario import ScenarioError
 
 
 @dataclass
@@ -88,7 +88,7 @@ def run_sensitivity(experiment: Experiment | str | Path, out_dir: str | Path, *,
 def analyze_study(experiment: Experiment, out_dir: str | Path, runs: pd.DataFrame | None = None,
                   command: str | None = None) -> SensitivityStudy:
     """Analyse the finished runs of a sensitivity experiment in ``out_dir`` and write tables and figures."""
-    from cisim import sensitivity_plots as sp
+    from cisim.interfaces import sensitivity_plots as sp
 
     require_sensitivity(experiment)
     out_dir = Path(out_dir)

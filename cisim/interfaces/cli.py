@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cisim.scenario import Scenario, ScenarioError, _suggest, bundled_names, load
+from cisim.model.scenario import Scenario, ScenarioError, _suggest, bundled_names, load
 
 DEFAULT_OUT = "cisim-output"
 COMPARE_REPLICATES = 30  # runs per scenario of cisim compare, unless told otherwise
@@ -196,9 +196,9 @@ def _print_files(files: dict[str, Path]) -> None:
 # ---------------------------------------------------------------- commands
 
 def cmd_compare(args: argparse.Namespace, command: str) -> int:
-    from cisim import metadata as meta
-    from cisim.compare import compare
-    from cisim.plots import compare_figure
+    from cisim.experiments import metadata as meta
+    from cisim.experiments.compare import compare
+    from cisim.interfaces.plots import compare_figure
 
     changes = parse_sets(args.set)
     loaded = load_all(args.scenarios, changes)
@@ -277,10 +277,10 @@ RUN_METRICS = ("outcome_start", "outcome_36", "outcome_60", "outcome_final", "au
 
 
 def cmd_run(args: argparse.Namespace, command: str) -> int:
-    from cisim import metadata as meta
-    from cisim.compare import mean_ci
-    from cisim.plots import run_figure
-    from cisim.runner import run_batch
+    from cisim.experiments import metadata as meta
+    from cisim.experiments.compare import mean_ci
+    from cisim.experiments.runner import run_batch
+    from cisim.interfaces.plots import run_figure
 
     changes = parse_sets(args.set)
     (scenario,) = load_all([args.scenario], changes)
@@ -377,7 +377,7 @@ def cmd_scenarios(args: argparse.Namespace, command: str) -> int:
 
 def _is_experiment_file(file: str) -> bool:
     """An experiment file has a [design] or [factors] table, which no scenario file has."""
-    from cisim.scenario import read_toml
+    from cisim.model.scenario import read_toml
 
     path = Path(file)
     if not path.is_file():
@@ -395,7 +395,7 @@ def _count(n: int, thing: str) -> str:
 
 def cmd_validate(args: argparse.Namespace, command: str) -> int:
     """Check scenario and experiment files: OK and a summary, or what is wrong (status 2)."""
-    from cisim.experiment import load_experiment
+    from cisim.experiments.experiment import load_experiment
 
     failed = 0
     for file in args.files:
@@ -419,8 +419,8 @@ def cmd_validate(args: argparse.Namespace, command: str) -> int:
 
 def _experiment_and_out(args: argparse.Namespace):
     """The experiment file of ``sweep`` and ``sensitivity``, its output directory; a bad --scheduler stops here."""
-    from cisim.experiment import load_experiment
-    from cisim.sweep import DaskSetupError, check_scheduler_address
+    from cisim.experiments.experiment import load_experiment
+    from cisim.experiments.sweep import DaskSetupError, check_scheduler_address
 
     experiment = load_experiment(args.experiment)
     if args.scheduler:
@@ -434,7 +434,7 @@ def _experiment_and_out(args: argparse.Namespace):
 @contextlib.contextmanager
 def _engine_exits(experiment, out: Path, then: str = ""):
     """Exit 2 when the Dask cluster cannot be used; on Ctrl-C say what was kept and how to resume."""
-    from cisim.sweep import DaskSetupError, load_results
+    from cisim.experiments.sweep import DaskSetupError, load_results
 
     try:
         yield
@@ -451,8 +451,8 @@ def _engine_exits(experiment, out: Path, then: str = ""):
 def cmd_sweep(args: argparse.Namespace, command: str) -> int:
     import time
 
-    from cisim import metadata as meta
-    from cisim.sweep import RUNS_DIR, STATUS_ERROR, run_sweep
+    from cisim.experiments import metadata as meta
+    from cisim.experiments.sweep import RUNS_DIR, STATUS_ERROR, run_sweep
 
     experiment, out = _experiment_and_out(args)
     if not args.json:
@@ -489,9 +489,9 @@ def _true(x: Any) -> bool:
 
 
 def cmd_sensitivity(args: argparse.Namespace, command: str) -> int:
-    from cisim import metadata as meta
-    from cisim import sensitivity as sa
-    from cisim.sensitivity_study import require_sensitivity, run_sensitivity
+    from cisim.experiments import metadata as meta
+    from cisim.experiments import sensitivity as sa
+    from cisim.interfaces.sensitivity_study import require_sensitivity, run_sensitivity
 
     experiment, out = _experiment_and_out(args)
     require_sensitivity(experiment)
@@ -545,7 +545,7 @@ def cmd_sensitivity(args: argparse.Namespace, command: str) -> int:
 
 
 def _draw_report(kind: str, results, stem: Path, scenario: str | None, output: str) -> dict:
-    from cisim.reports import ablation_report, backbone_report
+    from cisim.interfaces.reports import ablation_report, backbone_report
 
     if kind == "backbone":
         if "backbone.budget_share" not in results:
@@ -557,7 +557,7 @@ def _draw_report(kind: str, results, stem: Path, scenario: str | None, output: s
 
 def cmd_report(args: argparse.Namespace, command: str) -> int:
     """Figures and tables for funders and teachers from a finished sweep's results."""
-    from cisim.sweep import load_results
+    from cisim.experiments.sweep import load_results
 
     results_dir = Path(args.results)
     if not (results_dir / "runs").is_dir():
@@ -601,7 +601,7 @@ def cmd_report(args: argparse.Namespace, command: str) -> int:
 
 def cmd_dashboard(args: argparse.Namespace, command: str) -> int:
     """Serve the classroom dashboard on 127.0.0.1 until Ctrl-C."""
-    from cisim.dashboard import DashboardError, serve
+    from cisim.interfaces.dashboard import DashboardError, serve
 
     if args.preset is not None and args.preset not in bundled_names():
         raise ScenarioError("--preset", None, f"no bundled scenario {args.preset!r}"
@@ -615,8 +615,8 @@ def cmd_dashboard(args: argparse.Namespace, command: str) -> int:
 
 def cmd_lesson(args: argparse.Namespace, command: str) -> int:
     """The lesson kit: the handout (PDF), its figures (PNG) and metadata (JSON)."""
-    from cisim import metadata as meta
-    from cisim.lesson import METADATA_NAME, write_lesson
+    from cisim.experiments import metadata as meta
+    from cisim.interfaces.lesson import METADATA_NAME, write_lesson
 
     pdf = write_lesson(args.out, replicates=args.replicates, seed=args.seed, progress=True, command=command)
     record = json.loads((pdf.parent / METADATA_NAME).read_text(encoding="utf-8"))
@@ -780,7 +780,7 @@ def _check_out(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``cisim`` command.  Returns the exit status; exits with status 2 on a bad scenario or value."""
-    from cisim.metadata import command_line
+    from cisim.experiments.metadata import command_line
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
