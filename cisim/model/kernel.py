@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from cisim.model.compiled import compiled
 from cisim.model.schema import COLUMN, DOMAIN_COLUMN
 
 # ---- columns of the per-run parameter matrix (compile-time constants for numba)
@@ -96,7 +96,7 @@ ACCESS0 = COLUMN["problem.marginalized_access"]
 VISIBILITY = DOMAIN_COLUMN["visibility"]
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@compiled(nogil=True)
 def setup_run(r, n, P, PD, sector_of, home_table, home_count, choice, budget, jitter, trust_noise, tolerance,
               coalition, exists, member, sector, home, own, gweight, tol, cap, mission, alloc, trust, G):
     """Build run r's organizations from its random draws: sectors, home domains, budgets,
@@ -139,7 +139,7 @@ def setup_run(r, n, P, PD, sector_of, home_table, home_count, choice, budget, ji
     G[r, COALITION] = coalition
 
 
-@njit(cache=True, error_model="numpy")
+@compiled
 def backbone_functions(P, G, r, strength):
     """Spend the backbone's money on staff; write each function's strength (0..1).
 
@@ -168,7 +168,7 @@ def backbone_functions(P, G, r, strength):
     return spend, income
 
 
-@njit(cache=True, error_model="numpy")
+@compiled
 def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, update, mean_trust, degree, partners,
           n_partners, keep, stats):
     """One pass over pairs of organizations: the trust update, then what trust gives.
@@ -276,7 +276,7 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
                         cap[r, i, d] += spill * lift
 
 
-@njit(cache=True, error_model="numpy")
+@compiled
 def scratch(N, D):
     """A month's scratch space for N organizations and D domains, allocated once per step: a
     month's work buffer, each member's trusted partners (see ``pairs``) and their number.
@@ -284,7 +284,7 @@ def scratch(N, D):
     return np.empty(9 + 7 * D + 6 * N + N), np.empty((N, N), np.int64), np.empty(N, np.int64)
 
 
-@njit(cache=True, error_model="numpy")
+@compiled
 def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
           cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start, work, partners, n_partners):
     """Advance run r one month (``start`` only measures the status quo at month 0).
@@ -564,7 +564,7 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
     out[r, O_UNSPENT] = G[r, BB_RESERVE]
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@compiled(nogil=True)
 def step(t, P, PD, exists, member, sector, home, own, gweight, tolerance, align, discontent,
          cap, mission, alloc, served, trust, G, cov, noise, fail, out, out_cov, start):
     """Advance every run one month, one run after another.
