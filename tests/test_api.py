@@ -143,10 +143,11 @@ def test_summary_functions_on_known_numbers():
     out = np.zeros((2, 4, K.N_OUTPUTS))
     out[:, :, K.O_OUTCOME] = outcome
     out[:, :, K.O_TOTAL] = 10.0
-    out[:, :, K.O_ACTIVE] = [[0, 30, 28, 25], [0, 30, 30, 30]]
+    # members are counted from the coalition's start: the second run loses 21 of 30 in month 1
+    out[:, :, K.O_ACTIVE] = [[30, 30, 28, 25], [30, 9, 9, 9]]
     s = summarize(out, 0.5)
     np.testing.assert_allclose(s["total_spend"], [30.0, 30.0])  # month 0 (the status quo) is not counted
-    np.testing.assert_allclose(s["members_lost"], [5.0, 0.0])
+    np.testing.assert_allclose(s["members_lost"], [5.0, 21.0])
     np.testing.assert_allclose(s["auc"], [13 / 30, 0.5 / 3])
 
 
