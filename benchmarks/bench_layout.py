@@ -23,7 +23,8 @@ import time
 import numpy as np
 from numba import njit
 
-from cisim.model import kernel as K
+from cisim.model import layout
+from cisim.model.processes.trust import pairs
 from cisim.model.scenario import load
 from cisim.model.state import World, param_matrix
 
@@ -36,7 +37,7 @@ def run_major(P, exists, member, sector, home, trust, cap, fail, served, freq, c
     """The kernel's own pass over pairs for every run, then each member's partners' service per domain."""
     R, N, D = served.shape
     for r in range(R):
-        K.pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, True, mean_trust[r],
+        pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, True, mean_trust[r],
                 degree[r], partners, n_partners, keep, stats[r])
         for i in range(N):
             for d in range(D):
@@ -72,13 +73,13 @@ def run_minor(P, exists, member, sector, home, trust, cap, fail, served, freq, c
         (growth, cross, decay_met, decay_alone, betrayal, fail_rate, threshold, n_members, n_exist, within,
          n_within, across, n_across, dense, spill, g_same, g_cross, s, w_sum, w_n, a_sum, a_n, d_n, c) = lane
         for q in range(L):
-            growth[q] = min(1.0, p[K.T_GROWTH, q] * freq * convening)
-            cross[q] = p[K.T_CROSS, q]
-            decay_met[q] = p[K.T_DECAY, q] * max(0.0, 1.0 - freq)
-            decay_alone[q] = p[K.T_DECAY, q]
-            betrayal[q] = p[K.T_BETRAYAL, q]
-            fail_rate[q] = p[K.T_FAIL, q]
-            threshold[q] = p[K.T_THRESHOLD, q]
+            growth[q] = min(1.0, p[layout.T_GROWTH, q] * freq * convening)
+            cross[q] = p[layout.T_CROSS, q]
+            decay_met[q] = p[layout.T_DECAY, q] * max(0.0, 1.0 - freq)
+            decay_alone[q] = p[layout.T_DECAY, q]
+            betrayal[q] = p[layout.T_BETRAYAL, q]
+            fail_rate[q] = p[layout.T_FAIL, q]
+            threshold[q] = p[layout.T_THRESHOLD, q]
         lane[7:14] = 0.0  # n_members ... dense
         for j in range(N):
             for q in range(L):
@@ -86,7 +87,7 @@ def run_minor(P, exists, member, sector, home, trust, cap, fail, served, freq, c
                 n_exist[q] += e[j, q]
                 keep[j, q] = 1.0 - betrayal[q] if (m[j, q] > 0 and f[j, q] < fail_rate[q]) else 1.0
         for q in range(L):
-            spill[q] = p[K.SPILLOVER, q] / max(1.0, n_members[q])
+            spill[q] = p[layout.SPILLOVER, q] / max(1.0, n_members[q])
         for i in range(N):
             row = tr[i]
             for q in range(L):
@@ -178,8 +179,8 @@ def main() -> None:
     for _ in range(30):
         world.step()
     R, N, D = world.cap.shape
-    freq = float(P[0, K.MAX_MEETINGS] * P[0, K.COMMUNICATE])
-    convening = float(world.G[0, K.STRENGTH + 1])
+    freq = float(P[0, layout.MAX_MEETINGS] * P[0, layout.COMMUNICATE])
+    convening = float(world.G[0, layout.STRENGTH + 1])
     fail = world._fail[:, 0].astype(float)
     served = world.served.copy()
 

@@ -36,7 +36,7 @@ from cisim.model.scenario import load as load_scenario
 if TYPE_CHECKING:  # pragma: no cover
     from cisim.experiments.compare import CompareResult, compare
     from cisim.experiments.runner import BatchResult, run_batch
-    from cisim.model.coalition import CoalitionModel
+    from cisim.model.coalition import CoalitionModel, CoalitionScenario
 
 _LAZY = {
     "run_batch": "cisim.experiments.runner",
@@ -44,6 +44,7 @@ _LAZY = {
     "compare": "cisim.experiments.compare",
     "CompareResult": "cisim.experiments.compare",
     "CoalitionModel": "cisim.model.coalition",
+    "CoalitionScenario": "cisim.model.coalition",
 }
 
 
@@ -79,6 +80,6 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "BatchResult", "CoalitionModel", "CompareResult", "Scenario", "ScenarioError", "__version__",
+    "BatchResult", "CoalitionModel", "CoalitionScenario", "CompareResult", "Scenario", "ScenarioError", "__version__",
     "bundled_scenarios", "compare", "load_scenario", "run_batch",
 ]

@@ -13,7 +13,7 @@ import cisim
 from cisim.experiments.compare import compare, crossover_month, mean_ci, t_quantile
 from cisim.experiments.runner import run_batch
 from cisim.experiments.summary import OUTCOME_COLUMNS, SUMMARY_COLUMNS, cost_per_point, months_to_target, summarize
-from cisim.model import kernel as K
+from cisim.model import layout as L
 from cisim.model.coalition import CoalitionModel
 from cisim.model.scenario import ScenarioError
 
@@ -74,8 +74,8 @@ def test_summary_has_the_documented_columns():
     assert not s[list(OUTCOME_COLUMNS)].isna().any().any()
     np.testing.assert_allclose(s.outcome_60, s.outcome_final)
     out = b.out
-    np.testing.assert_allclose(s.outcome_36, out[:, 36, K.O_OUTCOME])
-    np.testing.assert_allclose(s.auc, out[:, 1:, K.O_OUTCOME].mean(axis=1))
+    np.testing.assert_allclose(s.outcome_36, out[:, 36, L.O_OUTCOME])
+    np.testing.assert_allclose(s.auc, out[:, 1:, L.O_OUTCOME].mean(axis=1))
     # all money spent is what the books say went to services, meetings and the backbone
     books = b.groups[0].books
     np.testing.assert_allclose(s.total_spend, books["services"] + books["meetings"] + books["backbone"], rtol=1e-9)
@@ -91,7 +91,7 @@ def test_short_horizon_has_nan_for_later_months(batch):
 def test_steps_are_tidy(batch):
     steps = batch.steps
     assert list(steps.columns[:4]) == ["scenario", "run", "seed", "month"]
-    assert set(K.OUTPUTS) <= set(steps.columns)
+    assert set(L.OUTPUTS) <= set(steps.columns)
     domains = batch.scenario.domain_names
     assert [c for c in steps.columns if c.startswith("coverage_")] == [f"coverage_{d}" for d in domains]
     assert len(steps) == 4 * (MONTHS + 1)
@@ -140,11 +140,11 @@ def test_summary_functions_on_known_numbers():
     np.testing.assert_array_equal(months_to_target(outcome, 0.3), [2.0, 0.0])
     cost = cost_per_point(np.array([1000.0, 1000.0]), outcome[:, 0], outcome[:, -1])
     np.testing.assert_allclose(cost, [1000.0 / 50.0, np.nan])
-    out = np.zeros((2, 4, K.N_OUTPUTS))
-    out[:, :, K.O_OUTCOME] = outcome
-    out[:, :, K.O_TOTAL] = 10.0
+    out = np.zeros((2, 4, L.N_OUTPUTS))
+    out[:, :, L.O_OUTCOME] = outcome
+    out[:, :, L.O_TOTAL] = 10.0
     # members are counted from the coalition's start: the second run loses 21 of 30 in month 1
-    out[:, :, K.O_ACTIVE] = [[30, 30, 28, 25], [30, 9, 9, 9]]
+    out[:, :, L.O_ACTIVE] = [[30, 30, 28, 25], [30, 9, 9, 9]]
     s = summarize(out, 0.5)
     np.testing.assert_allclose(s["total_spend"], [30.0, 30.0])  # month 0 (the status quo) is not counted
     np.testing.assert_allclose(s["members_lost"], [5.0, 21.0])

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from cisim.experiments.runner import batch_size_for, run_batch
-from cisim.model import kernel as K
+from cisim.model import layout as L
 from cisim.model.coalition import CoalitionModel
 from cisim.model.scenario import load
 from cisim.model.state import param_matrix
 
 MONTHS = 30
-COLUMNS = [*K.OUTPUTS]
+COLUMNS = [*L.OUTPUTS]
 
 
 def mesa_run(scenario, seed, changes):

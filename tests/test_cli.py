@@ -285,3 +285,120 @@ def test_subprocess_prints_only_json(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 2
     assert done.stderr.startswith("cisim: error: no-such-scenario") and "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------------- answering at once
+
+HEAVY = ("numba", "numpy", "pandas", "matplotlib", "mesa", "scipy", "SALib", "dask", "distributed", "pyarrow")
+# the cisim command, with the top-level modules it loaded written to a file at exit
+PROBE = """
+import atexit, json, sys
+out, argv = sys.argv[1], sys.argv[2:]
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted({m.split(".")[0] for m in sys.modules}))))
+from cisim.interfaces.cli import main
+sys.exit(main(argv))
+"""
+EXPERIMENTS = sorted(str(p) for p in (Path(__file__).resolve().parent.parent / "experiments").glob("*.toml"))
+
+
+def probe(tmp_path: Path, argv: list[str]) -> tuple[int, str, str, set[str]]:
+    """Run ``cisim argv`` in a fresh interpreter: (status, stdout, stderr, top-level modules loaded)."""
+    loaded = tmp_path / "modules.json"
+    done = subprocess.run([sys.executable, "-c", PROBE, str(loaded), *argv], capture_output=True, text=True,
+                          timeout=120)
+    return done.returncode, done.stdout, done.stderr, set(json.loads(loaded.read_text()))
+
+
+def bad_files(tmp_path: Path) -> dict[str, Path]:
+    points = write(tmp_path, "points.csv", "backbone.budget_share,coalition.size\n0.0,10\n0.1,12\n")
+    return {
+        "scenario": write(tmp_path, "range.toml", 'extends = "collective"\n[backbone]\nbudget_share = 1.5\n'),
+        "experiment": write(tmp_path, "exp.toml", 'scenario = "collective"\n[factors."backbone.budget_share"]\n'
+                                                  'levels = [0.1, 1.5]\n'),
+        "table": write(tmp_path, "table.toml", f'scenario = "collective"\n[design]\nkind = "table"\n'
+                                               f'file = "{points.name}"\n'),
+        "lhs": write(tmp_path, "lhs.toml", 'scenario = "collective"\n[design]\nkind = "lhs"\npoints = 8\n'
+                                           '[factors."coalition.size"]\nlow = 10\nhigh = 20\n'),
+    }
+
+
+@pytest.mark.parametrize("argv, status", [
+    (["--help"], 0), (["run", "--help"], 0), (["compare", "--help"], 0), (["validate", "--help"], 0),
+    (["sweep", "--help"], 0), (["scenarios"], 0),
+    (["validate", "collective", *EXPERIMENTS, "{table}", "{lhs}"], 0),
+    (["validate", "{scenario}"], 2), (["validate", "{experiment}"], 2),
+    (["run", "{scenario}"], 2), (["compare", "isolated", "{scenario}"], 2),
+    (["compare", "isolated", "collective", "--set", "backbone.budget_share=1.5"], 2),
+], ids=lambda x: " ".join(x) if isinstance(x, list) else None)
+def test_help_scenarios_validate_and_bad_input_load_no_heavy_module(tmp_path, argv, status):
+    files = bad_files(tmp_path)
+    argv = [a.format(**files) for a in argv]
+    got, stdout, stderr, loaded = probe(tmp_path, argv)
+    assert got == status, stderr
+    assert "cisim" in loaded and not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+    if argv[0] == "validate" and "--help" not in argv and status == 0:
+        assert stdout.count("OK  ") == len(argv) - 1
+
+
+@pytest.mark.parametrize("argv", [["validate", "{scenario}"], ["run", "{scenario}"], ["compare", "collective",
+                                                                                      "{scenario}", "-r", "2"]])
+def test_a_bad_file_is_one_line_naming_file_key_and_expectation(tmp_path, argv):
+    argv = [a.format(**bad_files(tmp_path)) for a in argv]
+    status, stdout, stderr, _ = probe(tmp_path, [*argv, *(["--out", str(tmp_path / "out")] if argv[0] != "validate"
+                                                          else [])])
+    assert_clean_error(status, stdout, stderr, "range.toml", "backbone.budget_share", "from 0 to 0.9", "1.5")
+    assert stdout == "" and not (tmp_path / "out").exists()
+
+
+def test_validate_still_samples_an_unbounded_factor(tmp_path):
+    """Whether a norm factor's values stay in range only its sample says: validate draws it, and says so."""
+    p = write(tmp_path, "norm.toml", 'scenario = "collective"\nreplicates = 2\n[design]\nkind = "sobol"\nn = 16\n'
+                                     '[factors."conditions.common_agenda"]\ndist = "norm"\nbounds = [0.5, 0.5]\n'
+                                     '[factors."backbone.budget_share"]\nlow = 0.0\nhigh = 0.3\n')
+    status, stdout, stderr = call(["validate", str(p)])
+    assert_clean_error(status, stdout, stderr, "norm.toml", "factors.conditions.common_agenda",
+                       "outside the parameter's range")
+
+
+def _recorder(monkeypatch, name: str) -> list[str]:
+    """Patch the figure function ``name`` of the plots module to record what stdout held when it was called."""
+    from cisim.interfaces import plots
+
+    seen: list[str] = []
+    real = getattr(plots, name)
+
+    def figure(*args, **kwargs):
+        seen.append(sys.stdout.getvalue())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(plots, name, figure)
+    return seen
+
+
+def test_compare_prints_its_tables_before_drawing_the_figure(tmp_path, monkeypatch):
+    seen = _recorder(monkeypatch, "compare_figure")
+    status, stdout, stderr = call(["compare", "isolated", "collective", "--out", str(tmp_path), "-r", "2",
+                                   "--set", "months=12"])
+    assert status == 0, stderr
+    (before,) = seen
+    assert "difference from isolated" in before and "Mechanisms at month 12" in before and "cost per point:" in before
+    assert "Wrote:" not in before and stdout.startswith(before)
+    assert re.search(r"Wrote:\n  \S+compare-isolated-collective-r2-set-[0-9a-f]{6}\.png\n", stdout[len(before):])
+
+
+def test_run_prints_its_tables_before_drawing_the_figure(tmp_path, monkeypatch):
+    seen = _recorder(monkeypatch, "run_figure")
+    status, stdout, stderr = call(["run", "collective", "--out", str(tmp_path), "--set", "months=12"])
+    assert status == 0, stderr
+    (before,) = seen
+    assert before.startswith("collective: 1 run (seed 0), 12 months\n") and "root causes (1 = unchanged)" in before
+    assert "Wrote:" not in before and stdout.startswith(before) and ".png" in stdout[len(before):]
+
+
+def test_compare_json_is_printed_after_its_files_exist(tmp_path, monkeypatch):
+    seen = _recorder(monkeypatch, "compare_figure")
+    status, stdout, stderr = call(["compare", "isolated", "collective", "--json", "--out", str(tmp_path), "-r", "2",
+                                   "--set", "months=12"])
+    assert status == 0, stderr
+    assert seen == [""]  # nothing on stdout until everything is written
+    assert all(Path(p).is_file() for p in json.loads(stdout)["files"].values())

@@ -126,6 +126,15 @@ def test_the_model_closure_holds_the_schema_and_no_higher_layer():
     assert not [p for p in closure if p.startswith(("cisim/experiments/", "cisim/interfaces/"))]
 
 
+def test_inline_asks_llvm_to_always_inline():
+    def twice(x):
+        return 2.0 * x
+
+    assert C.compiled(inline=True)(twice).targetoptions["forceinline"] is True
+    assert C.compiled(twice).targetoptions["forceinline"] is False
+    assert C.compiled(nogil=True, inline=True)(twice).targetoptions["nogil"] is True
+
+
 MODEL_PROBE = """\
 import json
 import cisim

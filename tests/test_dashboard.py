@@ -36,7 +36,7 @@ from cisim.interfaces.views import (
     trusted_ties,
     view_png,
 )
-from cisim.model import kernel as K
+from cisim.model import layout as L
 from cisim.model.coalition import CoalitionModel
 from cisim.model.scenario import bundled_names
 
@@ -64,7 +64,7 @@ def test_baseline_of_a_preset_is_that_preset_working_alone():
                            backbone_share=0.0)
     while model.running:
         model.step()
-    np.testing.assert_allclose(base.equity_gap, model.datacollector.array()[:, K.O_GAP])
+    np.testing.assert_allclose(base.equity_gap, model.datacollector.array()[:, L.O_GAP])
 
 
 def test_seed_text_from_the_page_is_coerced_and_bad_text_is_reported():

@@ -28,7 +28,7 @@ def _imports(path: Path) -> list[tuple[int, str]]:
             found += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "cisim"]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module.split(".")[0] == "cisim":
-                # ``from cisim.model import kernel`` imports cisim.model.kernel
+                # ``from cisim.model import layout`` imports cisim.model.layout
                 found += [(node.lineno, f"{node.module}.{a.name}") for a in node.names]
     return found
 

@@ -8,7 +8,7 @@ import mesa
 import numpy as np
 import pytest
 
-from cisim.model import kernel as K
+from cisim.model import layout as L
 from cisim.model.agents import Backbone, Organization
 from cisim.model.coalition import CoalitionModel
 
@@ -20,7 +20,7 @@ def test_runs_to_horizon_and_records_every_month():
     df = model.datacollector.get_model_vars_dataframe()
     assert model.steps == model.setting.months == 60
     assert len(df) == 61  # month 0 (status quo) and every month after
-    for name in (*K.OUTPUTS, *(f"coverage_{d}" for d in model.setting.domain_names)):
+    for name in (*L.OUTPUTS, *(f"coverage_{d}" for d in model.setting.domain_names)):
         assert name in df.columns
     assert df["outcome"].between(0, 1).all()
     assert df["outcome"].iloc[-1] == pytest.approx(model.outcome)

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cisim.model import kernel as K
+from cisim.model import layout as L
 from cisim.model.scenario import load
 from cisim.model.schema import BY_PATH
 from cisim.model.state import World, param_matrix
@@ -50,8 +50,8 @@ def simulate(changes, seed):
 def test_bounds_books_and_determinism(changes, seed):
     out, cov, w = simulate(changes, seed)
     assert np.isfinite(out).all() and np.isfinite(cov).all()
-    for k in (K.O_OUTCOME, K.O_MAJ, K.O_MARG, K.O_TW, K.O_TA, K.O_DENS, K.O_ALIGN, K.O_ROOT, K.O_MINCOV):
-        assert (out[:, k] >= 0).all() and (out[:, k] <= 1).all(), K.OUTPUTS[k]
+    for k in (L.O_OUTCOME, L.O_MAJ, L.O_MARG, L.O_TW, L.O_TA, L.O_DENS, L.O_ALIGN, L.O_ROOT, L.O_MINCOV):
+        assert (out[:, k] >= 0).all() and (out[:, k] <= 1).all(), L.OUTPUTS[k]
     assert (cov >= 0).all() and (cov <= 1).all()
     n = int(w.sizes[0])
     trust = w.trust[0, :n, :n]
@@ -64,7 +64,7 @@ def test_bounds_books_and_determinism(changes, seed):
     np.testing.assert_allclose(spent, b["inflow"], rtol=1e-9)
     assert (np.array([b[k] for k in ("services", "meetings", "backbone", "unspent")]) >= -1e-6).all()
     # the monthly spend adds up to the books
-    np.testing.assert_allclose(out[1:, K.O_TOTAL].sum(), b["services"][0] + b["meetings"][0] + b["backbone"][0],
+    np.testing.assert_allclose(out[1:, L.O_TOTAL].sum(), b["services"][0] + b["meetings"][0] + b["backbone"][0],
                                rtol=1e-9)
     # same seed, same numbers
     out2, cov2, _ = simulate(changes, seed)
@@ -83,5 +83,5 @@ def test_isolated_has_no_coalition_costs():
     w = World(sc, P, PD, [np.random.default_rng(s) for s in range(3)])
     for _ in range(12):
         w.step()
-        assert (w.out[:, K.O_MEET] == 0).all() and (w.out[:, K.O_BB] == 0).all()
-        assert (w.out[:, K.O_ACTIVE] == 0).all()
+        assert (w.out[:, L.O_MEET] == 0).all() and (w.out[:, L.O_BB] == 0).all()
+        assert (w.out[:, L.O_ACTIVE] == 0).all()

@@ -12,34 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from cisim.experiments.summary import summarize
-from cisim.model import kernel as K
-from cisim.model.scenario import DOMAIN_BY_KEY, Scenario, ScenarioError
-from cisim.model.schema import BY_PATH, COLUMN, Field
+from cisim.model import layout as L
+from cisim.model.scenario import ROWS, Scenario, ScenarioError, field_for
+from cisim.model.schema import COLUMN, MONTHS, Field
 from cisim.model.state import BOOKS, World, param_matrix
 
 #: Arrays of one chunk of runs are kept under about this many bytes.
 MEMORY_BUDGET = 200e6
-#: The "file" named in errors about per-run parameter values.
-ROWS = "<parameter rows>"
-#: The horizon as a sweep factor: it cannot vary within one batch, so each value runs as its own.
-MONTHS = Field("months", 60, 1, 600, "months", "Months simulated.", integer=True)
-
-
-def field_for(scenario: Scenario, path: str, strict: bool = True) -> Field | None:
-    """The schema field of a per-run parameter, or None if ``path`` is not one.
-
-    With ``strict``, a path into a domain the scenario does not have is an error rather than None.
-    """
-    if path in BY_PATH:
-        return BY_PATH[path]
-    parts = path.split(".")
-    if len(parts) == 3 and parts[0] == "domains" and parts[2] in DOMAIN_BY_KEY:
-        if parts[1] in scenario.domains:
-            return DOMAIN_BY_KEY[parts[2]]
-        if strict:
-            raise ScenarioError(ROWS, path, f"unknown domain '{parts[1]}' in scenario {scenario.name} "
-                                f"(domains: {', '.join(scenario.domains)})")
-    return None
 
 
 def check_values(f: Field, path: str, numeric: np.ndarray, shown: Sequence | None = None) -> None:
@@ -63,8 +42,8 @@ def batch_size_for(scenario: Scenario, P: np.ndarray, memory: float = MEMORY_BUD
     N = int(P[:, COLUMN["coalition.size"]].max())
     D = len(scenario.domains)
     T = scenario.months
-    per_run = 8 * (N * N + 5 * N * D + T * N * D + T * N + 12 * N + K.N_GLOBAL + 2 * (K.N_OUTPUTS + D)
-                   + len(P[0]) + 4 * D)
+    per_run = 8 * (N * N + 5 * N * D + T * N * D + T * N + 13 * N + L.N_GLOBAL + 2 * (L.N_OUTPUTS + D)
+                   + len(P[0]) + 6 * D)
     return max(1, int(memory // per_run))
 
 
@@ -88,7 +67,7 @@ def simulate(scenario: Scenario, P: np.ndarray, PD: np.ndarray, seeds: np.ndarra
     n = len(seeds)
     T = scenario.months
     D = len(scenario.domains)
-    out = np.empty((n, T + 1, K.N_OUTPUTS))
+    out = np.empty((n, T + 1, L.N_OUTPUTS))
     cov = np.empty((n, T + 1, D))
     books = {k: np.empty(n) for k in BOOKS}
     size = batch_size or batch_size_for(scenario, P)

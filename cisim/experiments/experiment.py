@@ -41,36 +41,42 @@ true by default for ``grid`` and ``table`` and false for ``lhs``.  Seeds depend 
 the experiment file, never on how or where the runs are executed.
 
 Every error is a ``ScenarioError`` naming the experiment file and key, as for scenario files.
+Reading and checking a file needs neither numpy nor pandas, so that ``cisim validate`` answers at
+once; they load when the design's points are drawn (``load_experiment(path, draw=False)`` only counts them).
 """
 
 from __future__ import annotations
 
 import copy
+import csv
 import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from cisim.experiments.batch import MONTHS, field_for
-from cisim.experiments.summary import SUMMARY_COLUMNS
+from cisim.experiments.outputs import SUMMARY_COLUMNS, YEARLY_OUTCOMES
+from cisim.experiments.sensitivity_factors import DISTS, UNBOUNDED, Factor, check_design, design_rows
 from cisim.model.scenario import (
     DOMAIN_BY_KEY,
     Scenario,
     ScenarioError,
     _check_type,
     _suggest,
+    field_for,
     load,
     read_toml,
     resolve,
 )
-from cisim.model.schema import BY_PATH, Field
+from cisim.model.schema import BY_PATH, MONTHS, Field
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import pandas as pd
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "experiments"
 TOP_KEYS = {
@@ -146,6 +152,8 @@ def _check_level(file, key: str, f: Field, value) -> float | int:
 
 def derive_seeds(seed: int, points: int, replicates: int, common: bool) -> np.ndarray:
     """Seeds of every run, (points, replicates), derived from the experiment seed (see the module doc)."""
+    import numpy as np
+
     out = np.empty((points, replicates), dtype=np.int64)
     if common:
         row = [int(np.random.SeedSequence([seed, r]).generate_state(1)[0]) for r in range(replicates)]
@@ -171,6 +179,9 @@ class Experiment:
         design: ``grid``, ``lhs`` or ``table``.
         factors: the factor paths, in column order.
         raw: the file's content as read.
+
+    Loaded with ``draw=False``, the points are counted but not drawn: ``points()``, ``runs()`` and
+    ``fingerprint()`` then raise ``RuntimeError``.
     """
 
     name: str
@@ -185,23 +196,30 @@ class Experiment:
     factors: list[str]
     common_seeds: bool
     raw: dict[str, Any] = field(repr=False)
-    _points: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    _points: pd.DataFrame | None = field(repr=False, default=None)
     #: The SALib design of a sensitivity experiment (``cisim.experiments.sensitivity.Design``), else None.
     sa_design: Any = field(repr=False, default=None)
     #: Analysis settings of a sensitivity experiment: analyze (outputs), bootstrap, conf_level, time_resolved.
     analysis: dict[str, Any] = field(default_factory=dict)
+    _n_points: int = field(repr=False, default=0)
 
     @property
     def is_sensitivity(self) -> bool:
-        return self.sa_design is not None
+        return self.design in SENSITIVITY_KINDS
+
+    def _drawn(self) -> pd.DataFrame:
+        if self._points is None:
+            raise RuntimeError(f"experiment {self.name} was loaded with draw=False: its points were counted, "
+                               "not drawn")
+        return self._points
 
     def points(self) -> pd.DataFrame:
         """The design points: a row per point, column ``point`` then one column per factor."""
-        return self._points.copy()
+        return self._drawn().copy()
 
     @property
     def n_points(self) -> int:
-        return len(self._points)
+        return self._n_points
 
     @property
     def n_runs(self) -> int:
@@ -209,7 +227,10 @@ class Experiment:
 
     def runs(self) -> pd.DataFrame:
         """Every run: ``point``, ``replicate``, ``seed`` and the factor values, ordered by point then replicate."""
-        pts = self._points
+        import numpy as np
+        import pandas as pd
+
+        pts = self._drawn()
         if self.sa_design is not None:
             seeds = self.sa_design.seeds(self.replicates)  # per point and replicate, never shared
         else:
@@ -242,6 +263,8 @@ class Experiment:
 
     def fingerprint(self) -> str:
         """A hash of everything that decides the runs and their numbers (to refuse resuming another experiment)."""
+        import pandas as pd
+
         h = hashlib.sha256()
         h.update(json.dumps(self.scenario.to_dict(), sort_keys=True, default=str).encode())
         h.update(json.dumps(list(self.outputs)).encode())
@@ -260,8 +283,13 @@ def resolve_experiment(name_or_path: str | Path) -> Path:
                         + (f" (bundled: {', '.join(bundled)})" if bundled else ""))
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment file.  Raises ``ScenarioError`` naming the file and key."""
+def load_experiment(path: str | Path, draw: bool = True) -> Experiment:
+    """Read and validate an experiment file.  Raises ``ScenarioError`` naming the file and key.
+
+    With ``draw=False`` the design's points are counted, not drawn, without numpy, pandas, scipy or
+    SALib (what ``cisim validate`` needs), and every check is still made: a sensitivity design with a
+    norm or lognorm factor is sampled all the same, as only its sample says whether it stays in range.
+    """
     path = resolve_experiment(path)
     file = str(path)
     raw = read_toml(path)
@@ -324,10 +352,14 @@ def load_experiment(path: str | Path) -> Experiment:
 
     sa_design = None
     analysis: dict[str, Any] = {}
+    points: pd.DataFrame | None = None
     if kind in SENSITIVITY_KINDS:
-        sa_design, analysis = _sensitivity_design(file, kind, design, factors, fields, int(seed), outputs,
-                                                  base.months)
-        points = sa_design.points()
+        sa_factors, sa_args, n_points = _sensitivity_factors(file, kind, design, factors, fields)
+        if draw or any(f.dist in UNBOUNDED for f in sa_factors):
+            sa_design = _sample_sensitivity(file, kind, sa_factors, sa_args, int(seed), fields)
+        analysis = _sensitivity_analysis(file, design, factors, outputs, base.months)
+        if draw:
+            points = sa_design.points()
     elif kind == "grid":
         levels = []
         for fpath, spec in factors.items():
@@ -340,8 +372,11 @@ def load_experiment(path: str | Path) -> Experiment:
             if len(set(vals)) != len(vals):
                 raise ScenarioError(file, key, "a level is listed twice")
             levels.append(vals)
-        combos = list(itertools.product(*levels))
-        points = pd.DataFrame(combos, columns=list(factors))
+        n_points = math.prod(len(v) for v in levels)
+        if draw:
+            import pandas as pd
+
+            points = pd.DataFrame(list(itertools.product(*levels)), columns=list(factors))
     elif kind == "lhs":
         n = design.get("points")
         if n is None:
@@ -360,43 +395,39 @@ def load_experiment(path: str | Path) -> Experiment:
             lows.append(lo)
             highs.append(hi)
             ints.append(fields[fpath].integer or spec.get("integer", False))
-        from scipy.stats import qmc
-
-        unit = qmc.LatinHypercube(d=len(factors), rng=np.random.default_rng([seed, 1])).random(n)
-        scaled = qmc.scale(unit, lows, highs)
-        points = pd.DataFrame(scaled, columns=list(factors))
-        for j, (c, is_int) in enumerate(zip(factors, ints)):
-            if is_int:
-                # every whole number from low to high gets an equal share of the hypercube's strata
-                lo, hi = int(np.ceil(lows[j])), int(np.floor(highs[j]))
-                points[c] = np.clip(np.floor(lo + unit[:, j] * (hi - lo + 1)), lo, hi).astype(np.int64)
+        n_points = n
+        if draw:
+            points = _lhs_points(list(factors), lows, highs, ints, n, seed)
     else:
         if "file" not in design:
             raise ScenarioError(file, "design.file", "missing (a CSV file of points; columns are dotted paths)")
         table_path = (path.parent / design["file"]).resolve()
-        try:
-            points = pd.read_csv(table_path)
-        except FileNotFoundError:
-            raise ScenarioError(file, "design.file", f"no such file: {table_path}") from None
-        except (OSError, ValueError, pd.errors.ParserError) as exc:
-            raise ScenarioError(file, "design.file", f"cannot read {table_path}: {exc}") from None
-        if points.empty or not len(points.columns):
+        columns = _read_table(file, table_path)
+        if not columns or not len(next(iter(columns.values()))):
             raise ScenarioError(file, "design.file", f"{table_path} has no rows")
-        for c in points.columns:
-            c = str(c)
+        table_fields = {}
+        for c, vals in columns.items():
             key = f"design.file column {c}"
-            f = _check_factor(file, key, base, c)
-            vals = [v.item() if hasattr(v, "item") else v for v in points[c].tolist()]
+            f = table_fields[c] = _check_factor(file, key, base, c)
             for r, v in enumerate(vals):
                 try:
                     _check_level(file, key, f, v)
                 except ScenarioError as exc:
                     raise ScenarioError(file, f"{key}, row {r + 1}", str(exc).split(": ", 2)[-1]) from None
-            points[c] = points[c].astype(np.int64 if f.integer else float)
-        factors = {str(c): {} for c in points.columns}
-    points.insert(0, "point", np.arange(len(points)))
+        factors = {c: {} for c in columns}
+        n_points = len(next(iter(columns.values())))
+        if draw:
+            import numpy as np
+            import pandas as pd
 
-    if sa_design is not None and raw.get("common_seeds"):
+            points = pd.DataFrame({c: np.asarray(v, dtype=np.int64 if table_fields[c].integer else float)
+                                   for c, v in columns.items()})
+    if points is not None:
+        import numpy as np
+
+        points.insert(0, "point", np.arange(len(points)))
+
+    if kind in SENSITIVITY_KINDS and raw.get("common_seeds"):
         raise ScenarioError(file, "common_seeds", "a sensitivity design derives a seed per point and replicate; "
                             "common seeds would correlate the points' noise (remove common_seeds)")
     return Experiment(
@@ -415,14 +446,77 @@ def load_experiment(path: str | Path) -> Experiment:
         _points=points,
         sa_design=sa_design,
         analysis=analysis,
+        _n_points=n_points,
     )
 
 
-def _sensitivity_design(file: str, kind: str, design: dict[str, Any], factors: dict[str, Any],
-                        fields: dict[str, Field], seed: int, outputs: list[str], months: int):
-    """The SALib design and analysis settings of a sensitivity experiment (see ``cisim.experiments.sensitivity``)."""
-    from cisim.experiments import sensitivity as sa
+def _lhs_points(names: list[str], lows: list[float], highs: list[float], ints: list[bool], n: int,
+                seed: int) -> pd.DataFrame:
+    """The Latin hypercube's points (see the module doc)."""
+    import numpy as np
+    import pandas as pd
+    from scipy.stats import qmc
 
+    unit = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng([seed, 1])).random(n)
+    scaled = qmc.scale(unit, lows, highs)
+    points = pd.DataFrame(scaled, columns=names)
+    for j, (c, is_int) in enumerate(zip(names, ints)):
+        if is_int:
+            # every whole number from low to high gets an equal share of the hypercube's strata
+            lo, hi = int(np.ceil(lows[j])), int(np.floor(highs[j]))
+            points[c] = np.clip(np.floor(lo + unit[:, j] * (hi - lo + 1)), lo, hi).astype(np.int64)
+    return points
+
+
+#: Cells ``pandas.read_csv`` reads as missing or as booleans: a design table is read as pandas would.
+_NA_CELLS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                       "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
+_TRUE_CELLS, _FALSE_CELLS = frozenset({"True", "TRUE", "true"}), frozenset({"False", "FALSE", "false"})
+_WHOLE_CELL = re.compile(r"[+-]?\d+")
+_NUMBER_CELL = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)", re.IGNORECASE)
+
+
+def _cells(cells: list[str]) -> list:
+    """One column's cells typed as ``pandas.read_csv`` types a column: all whole numbers; else numbers
+    (NaN where missing); else all booleans; else the text (NaN where missing)."""
+    text = [c.strip() for c in cells]
+    missing = [t in _NA_CELLS for t in text]
+    if not any(missing) and all(_WHOLE_CELL.fullmatch(t) for t in text):
+        return [int(t) for t in text]
+    if all(m or _NUMBER_CELL.fullmatch(t) for t, m in zip(text, missing)):
+        return [math.nan if m else float(t) for t, m in zip(text, missing)]
+    if not any(missing) and all(t in _TRUE_CELLS or t in _FALSE_CELLS for t in text):
+        return [t in _TRUE_CELLS for t in text]
+    return [math.nan if m else c for c, m in zip(cells, missing)]
+
+
+def _read_table(file: str, path: Path) -> dict[str, list]:
+    """The columns of a table design's CSV file (a header row of dotted paths), each typed by ``_cells``."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            rows = [(reader.line_num, r) for r in reader if r and (len(r) > 1 or r[0].strip())]
+    except FileNotFoundError:
+        raise ScenarioError(file, "design.file", f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ScenarioError(file, "design.file", f"cannot read {path}: {exc}") from None
+    if not rows:
+        raise ScenarioError(file, "design.file", f"cannot read {path}: no columns to parse from file")
+    (_, header), body = rows[0], rows[1:]
+    for c in header:
+        if header.count(c) > 1:
+            raise ScenarioError(file, "design.file", f"cannot read {path}: column {c!r} appears twice")
+    for line, r in body:
+        if len(r) != len(header):
+            raise ScenarioError(file, "design.file", f"cannot read {path}: expected {len(header)} fields in "
+                                f"line {line}, saw {len(r)}")
+    return {c: _cells([r[j] for _, r in body]) for j, c in enumerate(header)}
+
+
+def _sensitivity_factors(file: str, kind: str, design: dict[str, Any], factors: dict[str, Any],
+                         fields: dict[str, Field]) -> tuple[list[Factor], dict[str, Any], int]:
+    """A sensitivity design's factors, the other arguments of ``make_design`` and its number of points,
+    all checked without sampling (see ``cisim.experiments.sensitivity``)."""
     n = design.get("n")
     if n is None:
         raise ScenarioError(file, "design.n", "missing (the base sample size: N for Sobol', a power of two; "
@@ -432,9 +526,9 @@ def _sensitivity_design(file: str, kind: str, design: dict[str, Any], factors: d
         key = f"factors.{fpath}"
         f = fields[fpath]
         dist = spec.get("dist", "unif")
-        if dist not in sa.DISTS:
-            raise ScenarioError(file, key + ".dist", f"expected one of {', '.join(sa.DISTS)}, got {dist!r}"
-                                f"{_suggest(str(dist), sa.DISTS)}")
+        if dist not in DISTS:
+            raise ScenarioError(file, key + ".dist", f"expected one of {', '.join(DISTS)}, got {dist!r}"
+                                f"{_suggest(str(dist), DISTS)}")
         if "bounds" in spec:
             if "low" in spec or "high" in spec:
                 raise ScenarioError(file, key, "give either low and high, or bounds, not both")
@@ -448,7 +542,7 @@ def _sensitivity_design(file: str, kind: str, design: dict[str, Any], factors: d
                     raise ScenarioError(file, f"{key}.{b}", f"missing (a {dist} factor needs low and high)")
             bounds = [spec["low"], spec["high"]]
         else:
-            want = ", ".join(sa.DISTS[dist])
+            want = ", ".join(DISTS[dist])
             raise ScenarioError(file, key + ".bounds", f"missing (a {dist} factor needs bounds = [{want}])")
         if dist in ("unif", "logunif", "triang", "truncnorm") and len(bounds) >= 2:
             # the support must lie inside the parameter's range
@@ -456,13 +550,26 @@ def _sensitivity_design(file: str, kind: str, design: dict[str, Any], factors: d
             _check_level(file, key + (".bounds" if "bounds" in spec else ".high"), _float_field(f), bounds[1])
         integer = bool(f.integer or spec.get("integer", False))
         try:
-            sa_factors.append(sa.Factor(fpath, tuple(bounds), dist, integer))
+            sa_factors.append(Factor(fpath, tuple(bounds), dist, integer))
         except ValueError as exc:
             raise ScenarioError(file, key, str(exc).replace(f"factor {fpath!r}", "").lstrip(" :")) from None
     options = {k: design[k] for k in ("scramble", "num_levels", "M", "S") if k in design}
+    args = {"n": n, "second_order": bool(design.get("second_order", False)), "dummy": bool(design.get("dummy", True)),
+            **options}
     try:
-        d = sa.make_design(sa_factors, kind, n, seed, second_order=bool(design.get("second_order", False)),
-                           dummy=bool(design.get("dummy", True)), **options)
+        _, n, checked, _ = check_design(sa_factors, kind, **args)
+    except (ValueError, TypeError) as exc:
+        raise ScenarioError(file, "design", str(exc)) from None
+    return sa_factors, args, design_rows(kind, n, len(checked), args["second_order"])
+
+
+def _sample_sensitivity(file: str, kind: str, sa_factors: list[Factor], args: dict[str, Any], seed: int,
+                        fields: dict[str, Field]):
+    """The sampled SALib design, whose values must all lie in their parameters' ranges."""
+    from cisim.experiments import sensitivity as sa
+
+    try:
+        d = sa.make_design(sa_factors, kind, seed=seed, **args)
     except (ValueError, TypeError) as exc:
         raise ScenarioError(file, "design", str(exc)) from None
     points = d.points()
@@ -474,6 +581,12 @@ def _sensitivity_design(file: str, kind: str, design: dict[str, Any], factors: d
             raise ScenarioError(file, f"factors.{fac.name}", f"{int(bad.sum())} sampled values fall outside the "
                                 f"parameter's range {f.lo:g} to {f.hi:g} (e.g. {vals[bad][0]:g}); narrow the "
                                 "distribution or use truncnorm")
+    return d
+
+
+def _sensitivity_analysis(file: str, design: dict[str, Any], factors: dict[str, Any], outputs: list[str],
+                          months: int) -> dict[str, Any]:
+    """The analysis settings of a sensitivity experiment: the outputs analysed, bootstrap, level, time-resolved."""
     def defined(o: str) -> bool:  # outcome_<month> is NaN for every run past the horizon
         m = re.fullmatch(r"outcome_(\d+)", o)
         return m is None or int(m.group(1)) <= months
@@ -501,8 +614,6 @@ def _sensitivity_design(file: str, kind: str, design: dict[str, Any], factors: d
         raise ScenarioError(file, "design.conf_level", f"expected a value between 0 and 1, got {conf!r}")
     time_resolved = bool(design.get("time_resolved", False))
     if time_resolved:
-        from cisim.experiments.summary import YEARLY_OUTCOMES
-
         if "months" in factors:
             raise ScenarioError(file, "design.time_resolved", "needs a fixed horizon; months is a factor here")
         missing = [c for y, c in YEARLY_OUTCOMES if 12 * y <= months and c not in outputs]
@@ -511,7 +622,7 @@ def _sensitivity_design(file: str, kind: str, design: dict[str, Any], factors: d
                                 f"add {', '.join(missing)} to outputs")
     analysis = {"analyze": list(analyzed), "bootstrap": int(bootstrap), "conf_level": float(conf),
                 "time_resolved": time_resolved}
-    return d, analysis
+    return analysis
 
 
 def _float_field(f: Field) -> Field:

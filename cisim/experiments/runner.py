@@ -1,7 +1,7 @@
 """Run many replicates (or many parameter rows) of a scenario at once.
 
 ``run_batch`` steps every run of a batch together in one ``World`` (the same
-compiled kernel the Mesa model uses), records every month's outputs, and returns
+compiled processes the Mesa model uses), records every month's outputs, and returns
 tidy tables.  Each run draws its numbers from its own ``np.random.default_rng(seed)``
 and only reads its own row of the state arrays, so a run gives exactly the numbers
 of ``CoalitionModel(scenario, rng=seed)``, whatever else shares its batch and
@@ -22,7 +22,7 @@ import pandas as pd
 from cisim.experiments import metadata as meta
 from cisim.experiments.batch import ROWS, available_cores, batch_size_for, check_values, field_for, simulate
 from cisim.experiments.summary import SUMMARY_COLUMNS, summarize
-from cisim.model import kernel as K
+from cisim.model import layout as L
 from cisim.model.scenario import Scenario, ScenarioError, load
 from cisim.model.schema import BY_PATH
 from cisim.model.state import param_matrix
@@ -37,7 +37,7 @@ class RunGroup:
     scenario: Scenario
     index: np.ndarray  # positions of these runs in the batch (row order of the input)
     seeds: np.ndarray
-    out: np.ndarray  # (runs, months + 1, len(kernel.OUTPUTS))
+    out: np.ndarray  # (runs, months + 1, len(layout.OUTPUTS))
     cov: np.ndarray  # (runs, months + 1, domains)
     books: dict[str, np.ndarray]  # cumulative money per run at the end
     params: pd.DataFrame  # the changed parameters per run (may have no columns)
@@ -47,15 +47,15 @@ class RunGroup:
         return self.out.shape[1] - 1
 
     def series(self, name: str) -> np.ndarray:
-        """One output over months, (runs, months + 1): a name in ``kernel.OUTPUTS`` or ``coverage_<domain>``."""
-        if name in K.OUTPUTS:
-            return self.out[:, :, K.OUTPUTS.index(name)]
+        """One output over months, (runs, months + 1): a name in ``layout.OUTPUTS`` or ``coverage_<domain>``."""
+        if name in L.OUTPUTS:
+            return self.out[:, :, L.OUTPUTS.index(name)]
         if name.startswith("coverage_") and name[9:] in self.scenario.domain_names:
             return self.cov[:, :, self.scenario.domain_names.index(name[9:])]
         raise KeyError(name)
 
     def columns(self) -> list[str]:
-        return [*K.OUTPUTS, *(f"coverage_{d}" for d in self.scenario.domain_names)]
+        return [*L.OUTPUTS, *(f"coverage_{d}" for d in self.scenario.domain_names)]
 
 
 @dataclass
@@ -65,7 +65,7 @@ class BatchResult:
     Attributes:
         summary: one row per run: scenario, run, seed, the changed parameters, summary outputs.
         steps: one row per run and month (or None if not asked for): scenario, run, seed,
-            month, every output in ``kernel.OUTPUTS`` and ``coverage_<domain>``.
+            month, every output in ``layout.OUTPUTS`` and ``coverage_<domain>``.
         metadata: what was run, with which seeds and package versions.
         groups: the raw monthly arrays, one ``RunGroup`` per scenario.
     """
@@ -86,7 +86,7 @@ class BatchResult:
 
     @property
     def out(self) -> np.ndarray:
-        """Every month's outputs, (runs, months + 1, len(kernel.OUTPUTS)) (one-scenario batches)."""
+        """Every month's outputs, (runs, months + 1, len(layout.OUTPUTS)) (one-scenario batches)."""
         return self._single().out
 
     @property

@@ -28,6 +28,7 @@ from cisim.interfaces.views import (
     preset_values,
     view_png,
 )
+from cisim.model.formats import money, share
 from cisim.model.scenario import bundled_names
 
 TITLE = "cisim: collective impact in the classroom"
@@ -107,9 +108,10 @@ def run_values(model: ClassroomModel) -> str:
     s = model.setting
     levels = " · ".join(f"{label.lower()} {s.get(f'conditions.{name}'):.2f}"
                         for name, label in CONDITION_LABELS.items())
-    share = s.get("backbone.budget_share")
-    money = share * s.get("funder.budget") + s.get("backbone.extra_budget")
-    return f"This run: {levels} · backbone {share:.0%} of the funder's money (${money / 1e3:,.0f}k a month)"
+    backbone_share = s.get("backbone.budget_share")
+    backbone_money = backbone_share * s.get("funder.budget") + s.get("backbone.extra_budget")
+    return (f"This run: {levels} · backbone {share(backbone_share)} of the funder's money "
+            f"({money(backbone_money)} a month)")
 
 
 @solara.component

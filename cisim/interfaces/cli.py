@@ -23,9 +23,11 @@ import sys
 import textwrap
 import warnings
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from cisim.model.formats import count, interval, money, number, percent, points, seed_text, share
 from cisim.model.scenario import Scenario, ScenarioError, _suggest, bundled_names, load
 
 DEFAULT_OUT = "cisim-output"
@@ -91,42 +93,15 @@ def load_all(names: Sequence[str], changes: dict[str, Any]) -> list[Scenario]:
 
 # ---------------------------------------------------------------- formatting
 
-def _pct(x: float, digits: int = 1) -> str:
-    return "n/a" if x != x else f"{100 * x:.{digits}f}%"
-
-
-def _points(x: float) -> str:
-    """A difference of two shares, in percentage points."""
-    return "n/a" if x != x else f"{100 * x:.1f} pts"
-
-
-def _ci_pct(d: dict[str, float]) -> str:
-    if d["ci_low"] != d["ci_low"]:
-        return _pct(d["mean"])
-    return f"{_pct(d['mean'])} [{100 * d['ci_low']:.1f}, {100 * d['ci_high']:.1f}]"
+def _ci_pct(mean: float, low: float, high: float) -> str:
+    """A share and its interval, the bounds without the % sign to keep the table narrow: ``62.3% [60.1, 64.5]``."""
+    return interval(mean, low, high, percent, partial(percent, symbol=False))
 
 
 def _ci_points(d: dict[str, float]) -> str:
-    if d["mean"] != d["mean"]:
-        return "n/a"
-    text = f"{100 * d['mean']:+.1f} pts"
-    if d["ci_low"] == d["ci_low"]:
-        text += f" [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]"
-    return text
-
-
-def _money(x: float) -> str:
-    if x != x:
-        return "n/a"
-    if abs(x) >= 1e6:
-        return f"${x / 1e6:,.2f}M"
-    if abs(x) >= 1e3:
-        return f"${x / 1e3:,.0f}k"
-    return f"${x:,.0f}"
-
-
-def _number(x: float, digits: int = 1) -> str:
-    return "n/a" if x != x else f"{x:,.{digits}f}"
+    """A paired difference of shares and its interval: ``+20.1 pts [+18.2, +22.0]``."""
+    return interval(d["mean"], d["ci_low"], d["ci_high"], partial(points, signed=True),
+                    partial(points, signed=True, unit=""))
 
 
 def _table(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
@@ -144,13 +119,6 @@ def _month_name(months: int) -> str:
     if months == 0:
         return "month 0 (start)"
     return f"month {months}" + (f" (year {months // 12})" if months % 12 == 0 else "")
-
-
-def _seed_text(seeds) -> str:
-    seeds = [int(s) for s in seeds]
-    if len(seeds) > 1 and seeds == list(range(seeds[0], seeds[0] + len(seeds))):
-        return f"{seeds[0]} to {seeds[-1]}"
-    return ", ".join(map(str, seeds))
 
 
 def _slug(names: Sequence[str]) -> str:
@@ -196,14 +164,20 @@ def _print_files(files: dict[str, Path]) -> None:
 # ---------------------------------------------------------------- commands
 
 def cmd_compare(args: argparse.Namespace, command: str) -> int:
+    """Run and compare the scenarios; print the tables as soon as the numbers exist, then draw and write."""
+    changes = parse_sets(args.set)
+    loaded = load_all(args.scenarios, changes)  # a bad file or --set stops here, before the model loads
+
     from cisim.experiments import metadata as meta
     from cisim.experiments.compare import compare
-    from cisim.interfaces.plots import compare_figure
 
-    changes = parse_sets(args.set)
-    loaded = load_all(args.scenarios, changes)
     result = compare(loaded, replicates=args.replicates, seed=args.seed, changes=changes, progress=True,
                      command=command)
+    if not args.json:
+        _print_compare(result, changes)
+        sys.stdout.flush()  # read while the figures are drawn
+
+    from cisim.interfaces.plots import compare_figure
 
     out = Path(args.out)
     stem = out / f"compare-{_slug(result.names)}{_variant(args, changes, COMPARE_REPLICATES)}"
@@ -224,14 +198,19 @@ def cmd_compare(args: argparse.Namespace, command: str) -> int:
         digest["out_dir"] = str(out)
         print(meta.dumps(digest))
         return 0
+    _print_files(files)
+    return 0
 
+
+def _print_compare(result, changes: dict) -> None:
+    """The outcome table and the mechanisms table of ``cisim compare``."""
     first = result.batches[0].scenario
     months = min(b.scenario.months for b in result.batches)
     print(f"Outcome: {_outcome_heading(first)}")
     if result.replicates == 1:
         print(f"1 run per scenario, seed {result.seeds[0]} (one run: no confidence intervals)")
     else:
-        print(f"{result.replicates} replicates per scenario, common seeds {_seed_text(result.seeds)}; "
+        print(f"{result.replicates} replicates per scenario, common seeds {seed_text(result.seeds)}; "
               f"mean [95% CI]")
     if changes:
         print(_changes_line(changes))
@@ -243,7 +222,8 @@ def cmd_compare(args: argparse.Namespace, command: str) -> int:
         if result.batches[k].scenario.months != months:
             final = {"mean": float(result.batches[k].series("outcome")[:, months].mean()),
                      "ci_low": float("nan"), "ci_high": float("nan")}
-        row = [name, _pct(result.stat(name, "outcome_start")["mean"]), _ci_pct(final)]
+        row = [name, percent(result.stat(name, "outcome_start")["mean"]),
+               _ci_pct(final["mean"], final["ci_low"], final["ci_high"])]
         if k == 0:
             row += ["(baseline)", ""]
         else:
@@ -260,14 +240,12 @@ def cmd_compare(args: argparse.Namespace, command: str) -> int:
     for name in result.names:
         def m(metric, name=name):
             return result.stat(name, metric)["mean"]
-        rows.append([name, _pct(m("min_coverage_final")), _number(m("domains_below_floor_final")),
-                     _money(m("duplication_waste_total")), _number(m("members_lost")),
-                     _number(m("trust_across_final"), 2), _money(m("cost_per_point"))])
+        rows.append([name, percent(m("min_coverage_final")), number(m("domains_below_floor_final")),
+                     money(m("duplication_waste_total")), number(m("members_lost")),
+                     number(m("trust_across_final"), 2), money(m("cost_per_point"))])
     print(_table(header, rows, right={1, 2, 3, 4, 5, 6}))
     print("\n(crossover: first month from which the mean paired difference stays above 0; "
           "cost per point: all money spent per outcome percentage point gained)")
-    _print_files(files)
-    return 0
 
 
 RUN_METRICS = ("outcome_start", "outcome_36", "outcome_60", "outcome_final", "auc", "months_to_target",
@@ -277,17 +255,27 @@ RUN_METRICS = ("outcome_start", "outcome_36", "outcome_60", "outcome_final", "au
 
 
 def cmd_run(args: argparse.Namespace, command: str) -> int:
+    """Run one scenario; print its tables as soon as the numbers exist, then draw and write."""
+    changes = parse_sets(args.set)
+    (scenario,) = load_all([args.scenario], changes)  # a bad file or --set stops here, before the model loads
+
     from cisim.experiments import metadata as meta
     from cisim.experiments.compare import mean_ci
     from cisim.experiments.runner import run_batch
-    from cisim.interfaces.plots import run_figure
 
-    changes = parse_sets(args.set)
-    (scenario,) = load_all([args.scenario], changes)
     seeds = range(args.seed, args.seed + args.replicates)
     batch = run_batch(scenario, seeds, "both", changes=changes, progress=True, command=command)
     batch.metadata["kind"] = "run"
     batch.metadata["seed_base"] = args.seed
+    stats = {}
+    for metric in RUN_METRICS:
+        mean, lo, hi, n = mean_ci(batch.summary[metric].to_numpy(dtype=float))
+        stats[metric] = {"mean": float(mean), "ci_low": float(lo), "ci_high": float(hi), "n": int(n)}
+    if not args.json:
+        _print_run(args, batch, stats, changes, seeds)
+        sys.stdout.flush()  # read while the figures are drawn
+
+    from cisim.interfaces.plots import run_figure
 
     out = Path(args.out)
     stem = out / f"run-{_slug([batch.scenario.name])}{_variant(args, changes, RUN_REPLICATES)}"
@@ -300,20 +288,21 @@ def cmd_run(args: argparse.Namespace, command: str) -> int:
     record["files"] = {k: str(v) for k, v in files.items()}
     meta.write_json(files["metadata"], record)
 
-    stats = {}
-    for metric in RUN_METRICS:
-        mean, lo, hi, n = mean_ci(batch.summary[metric].to_numpy(dtype=float))
-        stats[metric] = {"mean": float(mean), "ci_low": float(lo), "ci_high": float(hi), "n": int(n)}
     if args.json:
         print(meta.dumps({"scenario": batch.scenario.name, "source": batch.scenario.source,
                           "months": batch.scenario.months, "replicates": args.replicates,
                           "seeds": list(seeds), "changes": changes, "summary": stats,
                           "files": {k: str(v) for k, v in files.items()}, "out_dir": str(out)}))
         return 0
+    _print_files(files)
+    return 0
 
+
+def _print_run(args: argparse.Namespace, batch, stats: dict[str, dict], changes: dict, seeds: range) -> None:
+    """The yearly table and the summary table of ``cisim run``."""
     s = batch.scenario
     one = args.replicates == 1
-    runs = f"1 run (seed {args.seed})" if one else f"{args.replicates} replicates (seeds {_seed_text(seeds)})"
+    runs = f"1 run (seed {args.seed})" if one else f"{args.replicates} replicates (seeds {seed_text(seeds)})"
     print(f"{s.name}: {runs}, {s.months} months" + ("" if one else "; mean [95% CI]"))
     if changes:
         print(_changes_line(changes))
@@ -322,11 +311,11 @@ def cmd_run(args: argparse.Namespace, command: str) -> int:
     # the per-step table, a row a year (every month is in the files)
     steps = batch.steps.groupby("month").mean(numeric_only=True)
     months = [m for m in range(0, s.months + 1, 12)] + ([s.months] if s.months % 12 else [])
-    count = (lambda x: _number(x, 0)) if one else _number  # one run's counts are whole numbers
-    yearly = [[_month_name(m), _pct(steps.at[m, "outcome"]), _points(steps.at[m, "equity_gap"]),
-               _pct(steps.at[m, "min_coverage"]), _money(steps.at[m, "duplication_waste"]),
-               _number(steps.at[m, "trust_across"], 2), count(steps.at[m, "active_members"]),
-               _money(steps.at[m, "total_spend"])] for m in months]
+    tally = (lambda x: number(x, 0)) if one else number  # one run's counts are whole numbers
+    yearly = [[_month_name(m), percent(steps.at[m, "outcome"]), points(steps.at[m, "equity_gap"]),
+               percent(steps.at[m, "min_coverage"]), money(steps.at[m, "duplication_waste"]),
+               number(steps.at[m, "trust_across"], 2), tally(steps.at[m, "active_members"]),
+               money(steps.at[m, "total_spend"])] for m in months]
     print(_table(["month", "outcome", "equity gap", "weakest domain", "waste $/month", "trust across",
                   "members", "spend $/month"], yearly))
     print()
@@ -335,29 +324,24 @@ def cmd_run(args: argparse.Namespace, command: str) -> int:
         d = stats[metric]
         if d["mean"] != d["mean"]:
             return "n/a" + (f" ({d['n']} of {args.replicates} runs)" if d["n"] else "")
-        text = fmt(d["mean"])
-        if d["ci_low"] == d["ci_low"] and d["ci_high"] > d["ci_low"]:
-            text += f"  [{fmt(d['ci_low'])}, {fmt(d['ci_high'])}]"
-        return text
+        return interval(d["mean"], d["ci_low"], d["ci_high"], fmt)
 
     rows = [
-        ["outcome at month 0", ci("outcome_start", _pct)],
-        [f"outcome at {_month_name(s.months)}", ci("outcome_final", _pct)],
-        ["mean outcome over the months", ci("auc", _pct)],
-        [f"months to reach {s.get('problem.target'):.0%}", ci("months_to_target", count)],
-        ["weakest domain's coverage", ci("min_coverage_final", _pct)],
-        ["domains below the floor", ci("domains_below_floor_final", count)],
-        ["equity gap (majority - marginalized)", ci("equity_gap_final", _points)],
-        ["duplication waste, total", ci("duplication_waste_total", _money)],
-        ["all money spent", ci("total_spend", _money)],
-        ["cost per outcome point", ci("cost_per_point", _money)],
-        ["active members at the end", ci("active_members_final", count)],
-        ["cross-sector trust at the end", ci("trust_across_final", lambda x: _number(x, 2))],
-        ["root causes (1 = unchanged)", ci("root_cause_final", lambda x: _number(x, 3))],
+        ["outcome at month 0", ci("outcome_start", percent)],
+        [f"outcome at {_month_name(s.months)}", ci("outcome_final", percent)],
+        ["mean outcome over the months", ci("auc", percent)],
+        [f"months to reach {share(s.get('problem.target'))}", ci("months_to_target", tally)],
+        ["weakest domain's coverage", ci("min_coverage_final", percent)],
+        ["domains below the floor", ci("domains_below_floor_final", tally)],
+        ["equity gap (majority - marginalized)", ci("equity_gap_final", points)],
+        ["duplication waste, total", ci("duplication_waste_total", money)],
+        ["all money spent", ci("total_spend", money)],
+        ["cost per outcome point", ci("cost_per_point", money)],
+        ["active members at the end", ci("active_members_final", tally)],
+        ["cross-sector trust at the end", ci("trust_across_final", lambda x: number(x, 2))],
+        ["root causes (1 = unchanged)", ci("root_cause_final", lambda x: number(x, 3))],
     ]
     print(_table(["output", "value"], rows))
-    _print_files(files)
-    return 0
 
 
 def cmd_scenarios(args: argparse.Namespace, command: str) -> int:
@@ -389,10 +373,6 @@ def _is_experiment_file(file: str) -> bool:
     return isinstance(raw.get("design"), dict) or isinstance(raw.get("factors"), dict)
 
 
-def _count(n: int, thing: str) -> str:
-    return f"{n} {thing}{'' if n == 1 else 's'}"
-
-
 def cmd_validate(args: argparse.Namespace, command: str) -> int:
     """Check scenario and experiment files: OK and a summary, or what is wrong (status 2)."""
     from cisim.experiments.experiment import load_experiment
@@ -401,29 +381,30 @@ def cmd_validate(args: argparse.Namespace, command: str) -> int:
     for file in args.files:
         try:
             if _is_experiment_file(file):
-                e = load_experiment(file)
+                e = load_experiment(file, draw=False)  # its points counted, not drawn
                 kind = "sensitivity analysis" if e.is_sensitivity else "sweep"
                 print(f"OK  {file}: experiment {e.name} ({kind}, {e.design} design) on scenario {e.scenario.name}, "
-                      f"{_count(len(e.factors), 'factor')}, {_count(e.n_points, 'point')}, "
-                      f"{_count(e.n_runs, 'run')}")
+                      f"{count(len(e.factors), 'factor')}, {count(e.n_points, 'point')}, "
+                      f"{count(e.n_runs, 'run')}")
                 continue
             s = load(file)
         except ScenarioError as exc:
             failed += 1
             print(f"cisim: error: {exc}", file=sys.stderr)
             continue
-        print(f"OK  {file}: {s.name}, {s.months} months, {_count(len(s.domains), 'domain')}, "
-              f"{_count(len(s.sectors), 'sector')}, {_count(len(s.events), 'event')}")
+        print(f"OK  {file}: {s.name}, {s.months} months, {count(len(s.domains), 'domain')}, "
+              f"{count(len(s.sectors), 'sector')}, {count(len(s.events), 'event')}")
     return 2 if failed else 0
 
 
 def _experiment_and_out(args: argparse.Namespace):
     """The experiment file of ``sweep`` and ``sensitivity``, its output directory; a bad --scheduler stops here."""
     from cisim.experiments.experiment import load_experiment
-    from cisim.experiments.sweep import DaskSetupError, check_scheduler_address
 
-    experiment = load_experiment(args.experiment)
+    experiment = load_experiment(args.experiment)  # a bad file stops here, before the model loads
     if args.scheduler:
+        from cisim.experiments.sweep import DaskSetupError, check_scheduler_address
+
         try:
             check_scheduler_address(args.scheduler)
         except DaskSetupError as exc:
@@ -451,10 +432,11 @@ def _engine_exits(experiment, out: Path, then: str = ""):
 def cmd_sweep(args: argparse.Namespace, command: str) -> int:
     import time
 
+    experiment, out = _experiment_and_out(args)
+
     from cisim.experiments import metadata as meta
     from cisim.experiments.sweep import RUNS_DIR, STATUS_ERROR, run_sweep
 
-    experiment, out = _experiment_and_out(args)
     if not args.json:
         print(f"{experiment.name}: {experiment.n_points} points x {experiment.replicates} replicates = "
               f"{experiment.n_runs} runs of {experiment.scenario.name} ({experiment.scenario.months} months), "
@@ -489,11 +471,12 @@ def _true(x: Any) -> bool:
 
 
 def cmd_sensitivity(args: argparse.Namespace, command: str) -> int:
+    experiment, out = _experiment_and_out(args)
+
     from cisim.experiments import metadata as meta
     from cisim.experiments import sensitivity as sa
     from cisim.interfaces.sensitivity_study import require_sensitivity, run_sensitivity
 
-    experiment, out = _experiment_and_out(args)
     require_sensitivity(experiment)
     d = experiment.sa_design
     if not args.json:
@@ -581,17 +564,18 @@ def cmd_report(args: argparse.Namespace, command: str) -> int:
         print(f"cisim: note: {w.message}", file=sys.stderr)
     if args.kind == "backbone":
         print(report["takeaway"] + "\n")
-        rows = [[f"{r.share:.0%}", _pct(r.outcome_36_mean),
-                 f"{_pct(r.outcome_60_mean)} [{_pct(r.outcome_60_ci_low)}, {_pct(r.outcome_60_ci_high)}]",
-                 _money(r.cost_per_point_mean),
-                 "best" if r.best_cost_effectiveness else (f"within {report['tolerance']:.0%}" if r.cost_near_best
+        rows = [[share(r.share), percent(r.outcome_36_mean),
+                 _ci_pct(r.outcome_60_mean, r.outcome_60_ci_low, r.outcome_60_ci_high),
+                 money(r.cost_per_point_mean),
+                 "best" if r.best_cost_effectiveness else (f"within {share(report['tolerance'])}" if r.cost_near_best
                                                             else "")]
                 for r in report["table"].itertuples()]
         print(_table(["backbone share", "outcome year 3", "outcome year 5 [95% CI]", "cost per point", "value"],
                      rows))
     else:
         print(report["takeaway"] + "\n")
-        rows = [[str(r.rank), r.label, f"{r.effect_points:+.1f} [{r.ci_low_points:+.1f}, {r.ci_high_points:+.1f}]"]
+        rows = [[str(r.rank), r.label,
+                 interval(r.effect_points, r.ci_low_points, r.ci_high_points, partial(number, signed=True))]
                 for r in report["main"].itertuples()]
         print(_table(["rank", "condition", f"main effect on {args.output}, points [95% CI]"], rows))
     paths = [*report["figures"], *report["tables"]]
@@ -626,7 +610,7 @@ def cmd_lesson(args: argparse.Namespace, command: str) -> int:
         print(meta.dumps({"handout": str(pdf), "replicates": args.replicates, "seeds": list(seeds),
                           "figures": record["figures"], "files": files, "out_dir": str(args.out)}))
         return 0
-    print(f"Lesson kit: isolated and collective, {args.replicates} replicates each (seeds {_seed_text(seeds)}); "
+    print(f"Lesson kit: isolated and collective, {args.replicates} replicates each (seeds {seed_text(seeds)}); "
           f"the handout's Figure 5 shows seed {args.seed}.")
     print("\nWrote:\n" + "\n".join(f"  {p}" for p in files.values()))
     return 0

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
@@ -30,7 +29,9 @@ from matplotlib.ticker import FuncFormatter
 
 from cisim.experiments import metadata as meta
 from cisim.experiments.compare import CompareResult, compare
+from cisim.experiments.labels import label
 from cisim.interfaces import plots
+from cisim.model.formats import money, number, percent, points, seed_text, share
 
 SCENARIOS = ("isolated", "collective")
 NETWORK_MONTHS = (0, 12, 60)
@@ -42,18 +43,18 @@ INK = "#222222"
 MUTED = "#555555"
 
 CONDITIONS = (
-    ("Common agenda",
+    (label("conditions.common_agenda"),
      "Members' priorities drift from their own mission (and from the most visible, fundable services) towards "
      "a shared plan that spreads money in proportion to what each service costs to meet the need. They align "
      "faster when they trust the others and the backbone guides the strategy."),
-    ("Shared measurement",
+    (label("conditions.shared_measurement"),
      "Members see how well each service really covers the need. Without it they guess, with large errors, and "
      "cannot find the gaps; with it, a service that is seen to fall short pulls money towards it."),
-    ("Mutually reinforcing activities",
+    (label("conditions.mutually_reinforcing"),
      "Members who trust enough partners coordinate: each does more of what it is good at and fills what its "
      "trusted partners leave uncovered, so services stop overlapping. Uncoordinated services overlap by chance "
      "and some people are served twice while others are not served at all."),
-    ("Continuous communication",
+    (label("conditions.continuous_communication"),
      "Regular meetings build trust, slowly, and more slowly across sectors than within one; trust fades without "
      "contact and drops when a partner fails to deliver. Meetings take staff time away from services, so they "
      "cost before they pay off."),
@@ -131,9 +132,9 @@ def _draw_equity(fig: Figure, result: CompareResult, seed: int) -> None:
     entries, months = _entries(result), _months(result)
     for e in entries:
         mean, _, _ = e.band("equity_gap", months)
-        plots._line(ax, e, "equity_gap", months, label=f"{e.name}: {100 * mean[-1]:.1f} points at month {months}")
+        plots._line(ax, e, "equity_gap", months, label=f"{e.name}: {points(mean[-1], unit='points')} at month {months}")
     ax.axhline(0, color=INK, linewidth=0.9)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: percent(v, 0, symbol=False)))
     ax.set_ylabel("Majority minus marginalized\n(percentage points)")
     ax.legend(loc="best", **plots._BOXED)
     plots._month_axis(ax, months)
@@ -312,13 +313,7 @@ def _draw_text(sub, height: float, items: list[tuple]) -> None:
 # ---------------------------------------------------------------- numbers for the text
 
 def _pct(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{100 * x:.0f}%"
-
-
-def _money(x: float) -> str:
-    if not np.isfinite(x):
-        return "n/a"
-    return f"${x / 1e6:,.1f}M" if abs(x) >= 1e6 else f"${x / 1e3:,.0f}k"
+    return percent(x, 0)
 
 
 def _key_metrics(months: int) -> list[tuple[str, str, Callable[[float], str]]]:
@@ -327,11 +322,11 @@ def _key_metrics(months: int) -> list[tuple[str, str, Callable[[float], str]]]:
         (f"People helped at month {months}", "outcome_final", _pct),
         ("People helped at the start (month 0)", "outcome_start", _pct),
         ("Coverage of the weakest service", "min_coverage_final", _pct),
-        ("Services below the coverage floor", "domains_below_floor_final", lambda x: f"{x:.1f}"),
-        ("Equity gap (majority minus marginalized)", "equity_gap_final", lambda x: f"{100 * x:.1f} points"),
-        ("Money spent on people already served", "duplication_waste_total", _money),
-        ("Trust across sectors (0 to 1)", "trust_across_final", lambda x: f"{x:.2f}"),
-        ("Coalition members who left", "members_lost", lambda x: f"{x:.1f}"),
+        ("Services below the coverage floor", "domains_below_floor_final", number),
+        ("Equity gap (majority minus marginalized)", "equity_gap_final", lambda x: points(x, unit="points")),
+        ("Money spent on people already served", "duplication_waste_total", money),
+        ("Trust across sectors (0 to 1)", "trust_across_final", lambda x: number(x, 2)),
+        ("Coalition members who left", "members_lost", number),
     ]
 
 
@@ -398,8 +393,8 @@ def write_lesson(out_dir: str | Path, replicates: int = 30, seed: int = 0, *, pr
         files[spec.name] = path
 
     versions = meta.package_versions()
-    footer = (f"cisim {versions.get('cisim') or '?'} · {replicates} runs per scenario, seeds {seed} to "
-              f"{seed + replicates - 1} · {datetime.now(UTC).date().isoformat()}")
+    footer = (f"cisim {versions.get('cisim') or '?'} · {replicates} runs per scenario, "
+              f"seeds {seed_text(range(seed, seed + replicates))} · {datetime.now(UTC).date().isoformat()}")
     pdf_path = out / PDF_NAME
     pdf_meta = {"Title": "Why isolated impact fails: a cisim lesson handout", "Author": "cisim",
                 "Subject": "Isolated and collective impact, side by side", "Keywords": "collective impact, cisim"}
@@ -428,8 +423,8 @@ def _write_pages(pdf: PdfPages, result: CompareResult, seed: int, replicates: in
                  commands: dict[str, list[str]]) -> None:
     s = result.batches[-1].scenario
     size = int(s.get("coalition.size"))
-    share = s.get("backbone.budget_share")
-    seeds = f"seeds {seed} to {seed + replicates - 1}"
+    backbone_share = share(s.get("backbone.budget_share"))
+    run_seeds = seed_text(range(seed, seed + replicates))
     by_name = {spec.name: spec for spec in FIGURES}
 
     page = _Page(1, footer)
@@ -441,10 +436,10 @@ def _write_pages(pdf: PdfPages, result: CompareResult, seed: int, replicates: in
         f"The same {size} organizations, with the same budgets and the same funder, work on the health of one "
         f"community in two ways. Working alone (isolated), each pursues its own mission with its own grant. "
         f"Working together (collective), they share a common agenda, shared measurement, mutually reinforcing "
-        f"activities and regular meetings, with a backbone organization paid from {share:.0%} of the funder's "
+        f"activities and regular meetings, with a backbone organization paid from {backbone_share} of the funder's "
         f"money. A resident is helped only if every service on their path is there (clinic care, transportation, "
         f"prevention, follow-up and so on), so one missing link undoes the rest. Each way was run {replicates} "
-        f"times from the same random starting points ({seeds}), a month a step for {_months(result)} months.")
+        f"times from the same random starting points (seeds {run_seeds}), a month a step for {_months(result)} months.")
     header, rows = _key_numbers(result)
     page.table(header, rows, [3.6, 1.45, 1.45])
     page.figure(by_name["lesson-figure-1-outcome"], result, seed)

@@ -19,6 +19,7 @@ from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 
 from cisim.experiments import metadata as meta
 from cisim.experiments.compare import coverage_at_end, mean_ci
+from cisim.model.formats import money, percent, seed_text, share
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies, and in greyscale print.
 PALETTE = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -56,15 +57,6 @@ class _Entry:
         return mean, lo, hi
 
 
-def _money(x: float, _pos=None) -> str:
-    ax = abs(x)
-    if ax >= 1e6:
-        return f"${x / 1e6:,.1f}M"
-    if ax >= 1e3:
-        return f"${x / 1e3:,.0f}k"
-    return f"${x:,.0f}"
-
-
 def _month_axis(ax, months: int, label: bool = True) -> None:
     """x in months, years marked: major ticks and light lines every 12 months."""
     step = 12 if months <= 120 else 60
@@ -100,11 +92,11 @@ def _outcome_panel(ax, entries: list[_Entry], months: int, crossover: dict | Non
         mean, lo, hi = e.band("outcome", months)
         _line(ax, e, "outcome", months)
         if compact:
-            label = f"{e.name}: {mean[-1]:.1%}, month {months}"
+            label = f"{e.name}: {percent(mean[-1])}, month {months}"
         else:
-            label = f"{e.name}: {mean[-1]:.1%} at month {months}"
+            label = f"{e.name}: {percent(mean[-1])} at month {months}"
             if np.isfinite(lo[-1]) and hi[-1] > lo[-1]:
-                label += f"  (95% CI {lo[-1]:.1%} to {hi[-1]:.1%})"
+                label += f"  (95% CI {percent(lo[-1])} to {percent(hi[-1])})"
         handles.append(Line2D([], [], color=e.color, linewidth=2.6, label=label))
         if groups:
             for series, style, who in (("outcome_majority", (0, (5, 2)), "majority group"),
@@ -112,7 +104,7 @@ def _outcome_panel(ax, entries: list[_Entry], months: int, crossover: dict | Non
                 m, _, _ = e.band(series, months)
                 ax.plot(np.arange(months + 1), m, color=e.color, linewidth=1.5, linestyle=style)
                 handles.append(Line2D([], [], color=e.color, linewidth=1.5, linestyle=style,
-                                      label=f"{who}: {m[-1]:.1%}"))
+                                      label=f"{who}: {percent(m[-1])}"))
     ymax = max(float(np.nanmax(e.band("outcome", months)[2])) for e in entries)
     if groups:
         ymax = max(ymax, *(float(np.nanmax(e.group.series("outcome_majority")[:, :months + 1].mean(axis=0)))
@@ -178,7 +170,7 @@ def _coverage_panel(ax, entries: list[_Entry], months: int) -> None:
                 error_kw={"ecolor": "#333333", "elinewidth": 0.9, "capsize": 2}, label=e.name)
     # a band above the bars holds the legend (scenarios and the coverage floor)
     floor = first.get("problem.coverage_floor")
-    ax.axvline(floor, color="#222222", linestyle="--", linewidth=1.3, label=f"coverage floor ({floor:.0%})")
+    ax.axvline(floor, color="#222222", linestyle="--", linewidth=1.3, label=f"coverage floor ({share(floor)})")
     ncol = min(k + 1, 3)
     top = -0.55 - 0.6 * -(-(k + 1) // ncol)
     ax.set_yticks(y, labels, fontsize=9.5)
@@ -199,7 +191,7 @@ def _waste_panel(ax, entries: list[_Entry], months: int) -> None:
     for e in entries:
         _line(ax, e, "duplication_waste", months)
     ax.set_ylim(bottom=0)
-    ax.yaxis.set_major_formatter(FuncFormatter(_money))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: money(v)))
     ax.set_ylabel("$ per month spent serving\npeople already served")
     ax.set_title("Duplication waste")
     _month_axis(ax, months)
@@ -241,13 +233,6 @@ def _figure(entries: list[_Entry], months: int, title: str, footnote: str, cross
     return fig
 
 
-def _seed_text(seeds: Sequence[int]) -> str:
-    seeds = [int(s) for s in seeds]
-    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[0] + len(seeds))):
-        return f"{seeds[0]} to {seeds[-1]}"
-    return ", ".join(map(str, seeds[:10])) + (" ..." if len(seeds) > 10 else "")
-
-
 def _stamp(record: dict) -> str:
     version = record.get("versions", {}).get("cisim") or "?"
     return f"cisim {version}, {record.get('created', '')[:10]}."
@@ -281,11 +266,11 @@ def make_compare_figure(result, title: str | None = None) -> Figure:
         title = f"{who}: outcome over {months} months and the mechanisms behind it"
     sources = "; ".join(f"{e.name} ({Path(e.scenario.source).name})" for e in entries)
     if result.replicates == 1:
-        lines = (f"Lines: one run per scenario, the same seed ({_seed_text(result.seeds)}) for every scenario; "
+        lines = (f"Lines: one run per scenario, the same seed ({seed_text(result.seeds)}) for every scenario; "
                  f"with one run there are no confidence intervals.")
     else:
         lines = (f"Lines: mean of {result.replicates} replicates per scenario; shaded bands and error bars: 95% "
-                 f"confidence intervals (Student t). Every scenario ran the same seeds ({_seed_text(result.seeds)}), "
+                 f"confidence intervals (Student t). Every scenario ran the same seeds ({seed_text(result.seeds)}), "
                  f"so differences are paired.")
     footnote = (f"{lines} Scenarios: {sources}."
                 f"{_changes_text(result.metadata.get('changes', {}))} {_stamp(result.metadata)}")
@@ -308,11 +293,11 @@ def make_run_figure(batch, title: str | None = None) -> Figure:
     group = batch.groups[0]
     entry = _Entry(group.scenario.name, group, PALETTE[1])
     months = group.months
-    seeds = batch.summary["seed"].tolist()
+    run_seeds = batch.summary["seed"].tolist()
     if title is None:
         title = f"{group.scenario.name}: outcome over {months} months and the mechanisms behind it"
-    lines = (f"Lines: one run (seed {seeds[0]}), so no confidence intervals" if len(seeds) == 1 else
-             f"Lines: mean of {len(seeds)} replicates (seeds {_seed_text(seeds)}); shaded bands and error bars: "
+    lines = (f"Lines: one run (seed {run_seeds[0]}), so no confidence intervals" if len(run_seeds) == 1 else
+             f"Lines: mean of {len(run_seeds)} replicates (seeds {seed_text(run_seeds)}); shaded bands and error bars: "
              f"95% confidence intervals (Student t)")
     footnote = (f"{lines}; dashed and dotted lines: the majority and the marginalized group. "
                 f"Scenario: {group.scenario.name} ({Path(group.scenario.source).name})."

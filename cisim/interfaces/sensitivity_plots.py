@@ -34,7 +34,9 @@ from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox
 
+from cisim.experiments.labels import OUTPUT_LABELS, label
 from cisim.experiments.sensitivity import DUMMY, MAIN_INDICES, PAIR_SEP, RANK_INDEX, SensitivityResult
+from cisim.model.formats import percent, share
 
 # Okabe-Ito, as in cisim.interfaces.plots: readable with the common colour-vision deficiencies
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -61,30 +63,6 @@ INDEX_LABELS = {
 }
 FLOOR_LABEL = "noise floor (dummy factor)"
 DUMMY_LABEL = "dummy (noise floor)"
-#: Plain-language names of factors the sensitivity experiments vary that cisim.interfaces.reports.LABELS does not name.
-SA_LABELS: dict[str, str] = {
-    "backbone.budget_share": "Backbone's share of the budget",
-    "trust.growth": "Trust growth rate",
-    "trust.decay": "Trust decay rate",
-    "trust.cross_sector_factor": "Trust building across sectors",
-    "trust.initial_across": "Starting trust across sectors",
-    "communication.meeting_cost": "Cost of a meeting",
-    "behaviour.allocation_inertia": "Slowness to change programs",
-    "behaviour.comparative_advantage": "Pull toward own strengths",
-    "behaviour.gap_response": "Response to visible gaps",
-    "behaviour.perception_noise": "Error in seeing gaps",
-    "behaviour.patience": "Members' patience",
-    "backbone.hiring_months": "Backbone hiring time",
-    "policy.advocacy_threshold": "Influence needed to move policy",
-    "policy.fundraising_rate": "Fundraising on results",
-}
-#: Plain-language names of outputs cisim.interfaces.reports.OUTPUT_LABELS does not name.
-SA_OUTPUT_LABELS: dict[str, str] = {
-    "equity_gap_final": "equity gap at the end",
-    "points_per_million": "outcome points gained per $1M",
-    "cost_per_point": "cost per outcome point gained",
-    "members_lost": "members lost",
-}
 LABEL_WIDTH = 32  # characters per line of a factor's name on an axis or in a legend
 
 #: How factors are named on a figure: a mapping from dotted path to label (paths it lacks get
@@ -95,29 +73,15 @@ Labels = Mapping[str, str] | Callable[[str], str] | None
 def default_label(factor: str) -> str:
     """A plain-language name for a factor (a dotted parameter path), a pair ``a×b``, or the dummy.
 
-    Names come from :data:`SA_LABELS`, then :data:`cisim.interfaces.reports.LABELS`; other dotted paths
-    read as :func:`cisim.interfaces.reports.factor_label` (their last part), with the group in front when
-    that part is a single word, so that ``trust.growth`` does not read as a bare "Growth".
-    Names without a dot (``x1``) are kept as they are.
+    A factor reads as :func:`cisim.experiments.labels.label` names it: a parameter by its schema
+    label (a level, so the backbone's share is "Backbone's share of the budget", not the on/off
+    "Backbone (funded)" of an ablation), any other path from its last part; ``x1`` as itself.
     """
     if PAIR_SEP in factor:
         return " × ".join(default_label(p) for p in factor.split(PAIR_SEP))
     if factor == DUMMY:
         return DUMMY_LABEL
-    # imported here: cisim.interfaces.reports brings in the scenario machinery, which an analysis of any
-    # SALib problem needs not
-    from cisim.interfaces.reports import LABELS, factor_label
-
-    if factor in SA_LABELS:  # a continuous level, where reports.LABELS names an on/off condition
-        return SA_LABELS[factor]
-    if factor in LABELS:
-        return LABELS[factor]
-    if "." not in factor:
-        return factor
-    group, leaf = factor.rsplit(".", 1)
-    if "_" not in leaf:
-        return f"{group.rsplit('.', 1)[-1]} {leaf}".replace("_", " ").capitalize()
-    return factor_label(factor)
+    return label(factor)
 
 
 def _labeller(labels: Labels) -> Callable[[str], str]:
@@ -153,9 +117,7 @@ def label_table(factors: SensitivityResult | Iterable[str], labels: Labels = Non
 
 def _output_title(output: str) -> str:
     """The output in plain words, with its column name kept for the reader who looks it up."""
-    from cisim.interfaces.reports import OUTPUT_LABELS
-
-    words = OUTPUT_LABELS.get(output) or SA_OUTPUT_LABELS.get(output)
+    words = OUTPUT_LABELS.get(output)
     if not words:
         return output[:1].upper() + output[1:] if output.isalpha() else output
     return f"{words[0].upper()}{words[1:]} ({output})"
@@ -267,11 +229,11 @@ def _noise_note(result: SensitivityResult, output: str, time: Any) -> str:
     if noise.empty:
         return ""
     row = noise.iloc[0]
-    share = row["noise_share_of_mean"]
+    noise_share = row["noise_share_of_mean"]
     reps = int(row["replicates"])
     note = f"R = {reps} run{'s' if reps != 1 else ''} per point"
-    if np.isfinite(share):
-        note += f"; noise is {share:.1%} of the variance of the point means"
+    if np.isfinite(noise_share):
+        note += f"; noise is {percent(noise_share)} of the variance of the point means"
     if bool(row["noise_warning"]):
         note += " (too high: indices blurred)"
     return note
@@ -366,7 +328,7 @@ def plot_indices(result: SensitivityResult, output: str | None = None, *, indice
         when = f", time {time}" if time is not None else ""
         note = _noise_note(result, output, time)
         _suptitle(fig, f"{_output_title(output)}: {METHOD_NAMES[result.method]} sensitivity indices\n"
-                       f"{_size(result)}{when}, {result.conf_level:.0%} intervals." + (f" {note}." if note else ""),
+                       f"{_size(result)}{when}, {share(result.conf_level)} intervals." + (f" {note}." if note else ""),
                   fontsize=11)
     return _finish(fig, path, formats)
 

@@ -29,10 +29,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MultipleLocator, PercentFormatter
 
-from cisim.model import kernel as K
+from cisim.experiments.labels import label
+from cisim.model import layout as L
 from cisim.model.coalition import CoalitionModel
+from cisim.model.formats import money, percent, share
 from cisim.model.scenario import load
-from cisim.model.schema import BY_PATH, COLUMN
+from cisim.model.schema import BY_PATH, COLUMN, CONDITIONS
 
 DEFAULT_PRESET = "collective"
 
@@ -51,13 +53,7 @@ FONT = 11.5
 COVERAGE_MAX = 1.6  # the coverage axis ends here; more effort than that is written as a number
 
 # The conditions the dashboard has a slider for, by the short names of cisim.model.coalition.ALIASES.
-CONDITION_LABELS = {
-    "common_agenda": "Common agenda",
-    "shared_measurement": "Shared measurement",
-    "mutually_reinforcing": "Mutually reinforcing activities",
-    "continuous_communication": "Continuous communication",
-    "community_voice": "Community voice",
-}
+CONDITION_LABELS = {name: label(f"conditions.{name}") for name in (*CONDITIONS, "community_voice")}
 # What "working alone" changes in a preset: no conditions, no backbone.
 ISOLATED_CHANGES = {
     **{f"conditions.{name}": 0.0 for name in CONDITION_LABELS},
@@ -119,8 +115,6 @@ class ClassroomModel(CoalitionModel):
         self.preset = preset
         self.seed = seed_value
         self.notice = notice
-        # the need a month's coverage was measured against depends on root causes before that month's policy work
-        self.root_before = float(self.world.G[0, K.ROOT])
         self._view_cache: dict[str, Any] = {}
 
     @classmethod
@@ -135,7 +129,6 @@ class ClassroomModel(CoalitionModel):
         if self.world.month >= self.setting.months:
             self.running = False
             return
-        self.root_before = float(self.world.G[0, K.ROOT])
         super().step()
 
 
@@ -176,8 +169,8 @@ def isolated_baseline(preset: str, seed: int, size: int) -> Baseline:
     while model.running:
         model.step()
     rows = model.datacollector.array()
-    outcome = rows[:, K.O_OUTCOME].copy()
-    gap = rows[:, K.O_GAP].copy()
+    outcome = rows[:, L.O_OUTCOME].copy()
+    gap = rows[:, L.O_GAP].copy()
     outcome.flags.writeable = False
     gap.flags.writeable = False
     return Baseline(outcome=outcome, equity_gap=gap)
@@ -190,28 +183,16 @@ def baseline_for(model: ClassroomModel) -> Baseline:
 # ---------------------------------------------------------------- what the views show
 
 def _history(model: CoalitionModel, output: str) -> np.ndarray:
-    return model.datacollector.array()[:, K.OUTPUTS.index(output)]
-
-
-def _money(x: float) -> str:
-    if abs(x) >= 1e6:
-        return f"${x / 1e6:,.1f}M"
-    if abs(x) >= 1e3:
-        return f"${x / 1e3:,.0f}k"
-    return f"${x:,.0f}"
+    return model.datacollector.array()[:, L.OUTPUTS.index(output)]
 
 
 def _in_coalition(model: CoalitionModel) -> bool:
-    return bool(model.world.G[0, K.COALITION] > 0)
+    return bool(model.world.G[0, L.COALITION] > 0)
 
 
 def budgets(model: CoalitionModel) -> np.ndarray:
     """This month's budget of each organization ($): own funds plus its share of the grants."""
-    w = model.world
-    p = w.P[0]
-    n = len(model.organizations)
-    grants = p[COLUMN["funder.budget"]] * w.G[0, K.FUND_FACTOR] * (1 - p[COLUMN["backbone.budget_share"]])
-    return w.own[0, :n] + w.gweight[0, :n] * (grants + w.G[0, K.RAISED])
+    return model.world.budget[0, : len(model.organizations)].copy()
 
 
 def trusted_ties(model: CoalitionModel) -> np.ndarray:
@@ -227,17 +208,7 @@ def trusted_ties(model: CoalitionModel) -> np.ndarray:
 def effort_per_domain(model: ClassroomModel) -> np.ndarray:
     """Services delivered in each domain as a share of its need (1 = enough for everyone, if nobody were
     served twice); the part above coverage went to people someone already served."""
-    w = model.world
-    p = w.P[0]
-    pd = w.PD[0]
-    n = len(model.organizations)
-    ms = p[COLUMN["problem.marginalized_share"]]
-    mult = p[COLUMN["problem.marginalized_need"]]
-    rate = pd[:, K.NEED_RATE]
-    need = np.maximum(1e-9, p[COLUMN["problem.population"]] * model.root_before
-                      * ((1 - ms) * rate + ms * np.minimum(1.0, rate * mult)))
-    served = w.served[0, :n].sum(axis=0) + pd[:, K.EXTRA] / pd[:, K.UNIT_COST]
-    return served / need
+    return model.world.reach[0].copy()
 
 
 def _month_text(model: CoalitionModel) -> str:
@@ -261,21 +232,21 @@ def coverage_headline(model: ClassroomModel) -> str:
     floor = model.setting.get("problem.coverage_floor")
     weakest = int(np.argmin(cov))
     gaps = int(np.sum(cov < floor))
-    waste = float(model.world.out[0, K.O_WASTE])
-    return (f"Weakest: {labels[weakest]} ({cov[weakest]:.0%}) · {gaps} of {len(cov)} services are gaps · "
-            f"{_money(waste)} a month on people already served")
+    waste = float(model.world.out[0, L.O_WASTE])
+    return (f"Weakest: {labels[weakest]} ({percent(cov[weakest], 0)}) · {gaps} of {len(cov)} services are gaps · "
+            f"{money(waste)} a month on people already served")
 
 
 def outcome_headline(model: ClassroomModel) -> str:
     base = baseline_for(model).outcome
     now = model.outcome
     alone = base[min(model.month, len(base) - 1)]
-    return f"At {_month_text(model)}: {now:.0%} helped · working alone: {alone:.0%}"
+    return f"At {_month_text(model)}: {percent(now, 0)} helped · working alone: {percent(alone, 0)}"
 
 
 def equity_headline(model: ClassroomModel) -> str:
     base = baseline_for(model).equity_gap
-    gap = float(model.world.out[0, K.O_GAP])
+    gap = float(model.world.out[0, L.O_GAP])
     alone = base[min(model.month, len(base) - 1)]
     return f"Gap at {_month_text(model)}: {100 * gap:.1f} points · working alone: {100 * alone:.1f} points"
 
@@ -419,7 +390,7 @@ def _coverage_setup(ax, model: ClassroomModel) -> tuple[Artists, list]:
     _legend_above(ax, [Patch(facecolor=GAP_COLOR, label="gap: below the floor"),
                        Patch(facecolor=OK_COLOR, label="covered"),
                        Patch(facecolor="white", edgecolor=DUPLICATE_COLOR, hatch="////", label="duplicated effort"),
-                       Line2D([], [], color="#222222", linestyle="--", label=f"floor ({floor:.0%})")], ncol=2)
+                       Line2D([], [], color="#222222", linestyle="--", label=f"floor ({share(floor)})")], ncol=2)
     covered = list(ax.barh(y, np.zeros(d), height=0.68, color=OK_COLOR))
     duplicated = list(ax.barh(y, np.zeros(d), height=0.68, color="white", edgecolor=DUPLICATE_COLOR, hatch="////",
                               linewidth=0.8))

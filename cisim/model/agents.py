@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from cisim.model import kernel as K
-from cisim.model.schema import BACKBONE_FUNCTIONS, COLUMN
+from cisim.model import layout as L
+from cisim.model.schema import BACKBONE_FUNCTIONS
 
 if TYPE_CHECKING:
     from cisim.model.coalition import CoalitionModel
@@ -41,11 +41,9 @@ class Organization(mesa.Agent):
 
     @property
     def budget(self) -> float:
-        """This month's budget ($): own funds plus its share of the funder's grants."""
-        w = self._w
-        p = w.P[0]
-        grants = p[COLUMN["funder.budget"]] * w.G[0, K.FUND_FACTOR] * (1 - p[COLUMN["backbone.budget_share"]])
-        return float(w.own[0, self.index] + w.gweight[0, self.index] * (grants + w.G[0, K.RAISED]))
+        """This month's budget ($): own funds plus its share of the funder's grants, as the month's
+        budgets process set it."""
+        return float(self._w.budget[0, self.index])
 
     @property
     def member(self) -> bool:
@@ -81,6 +79,15 @@ class Organization(mesa.Agent):
         """Leave the coalition (the organization goes on serving on its own)."""
         self._w.member[0, self.index] = 0.0
 
+    def remove(self) -> None:
+        """Take the organization out of the run, as Mesa's ``remove`` takes an agent out of the model: its
+        budget is 0 from now on, and from the next month it serves nobody and counts in no output (``leave``
+        is leaving the coalition and going on serving alone)."""
+        self._w.remove_organization(0, self.index)
+        if self in self.model.organizations:
+            self.model.organizations.remove(self)
+        super().remove()
+
     def __repr__(self) -> str:
         return f"Organization({self.unique_id}, {self.sector}, home={self.home_domain}, member={self.member})"
 
@@ -92,29 +99,26 @@ class Backbone(mesa.Agent):
 
     @property
     def budget(self) -> float:
-        """Money coming in this month ($)."""
-        w = self.model.world
-        p = w.P[0]
-        share = p[COLUMN["funder.budget"]] * w.G[0, K.FUND_FACTOR] * p[COLUMN["backbone.budget_share"]]
-        return float((share + p[COLUMN["backbone.extra_budget"]]) * w.G[0, K.BB_FUNDED])
+        """Money coming in this month ($), as the month's backbone process received it (none at month 0)."""
+        return float(self.model.world.G[0, L.BB_INCOME])
 
     @property
     def spending(self) -> float:
         """Money spent on staff this month ($): follows the budget with a hiring lag."""
-        return float(self.model.world.G[0, K.BB_CAP])
+        return float(self.model.world.G[0, L.BB_CAP])
 
     @property
     def reserve(self) -> float:
-        return float(self.model.world.G[0, K.BB_RESERVE])
+        return float(self.model.world.G[0, L.BB_RESERVE])
 
     @property
     def funded(self) -> bool:
-        return bool(self.model.world.G[0, K.BB_FUNDED])
+        return bool(self.model.world.G[0, L.BB_FUNDED])
 
     def strengths(self) -> dict[str, float]:
         """Strength (0..1) of each function: guide strategy, support activities, measurement,
         public will, policy, funding."""
-        g = self.model.world.G[0, K.STRENGTH:K.STRENGTH + 6]
+        g = self.model.world.G[0, L.STRENGTH:L.STRENGTH + 6]
         return dict(zip(BACKBONE_FUNCTIONS, g.tolist()))
 
     def end_funding(self) -> None:

@@ -178,14 +178,17 @@ if not _CACHE_OK:  # pragma: no cover - depends on numba's release and the envir
                   "every process (slower start, same numbers)", RuntimeWarning, stacklevel=1)
 
 
-def compiled(fn: Callable | None = None, *, nogil: bool = False):
+def compiled(fn: Callable | None = None, *, nogil: bool = False, inline: bool = False):
     """``numba.njit`` with numpy's error model and a disk cache that follows the model's source.
 
-    Use as ``@compiled`` or ``@compiled(nogil=True)``.
+    Use as ``@compiled``, ``@compiled(nogil=True)`` or ``@compiled(inline=True)``.  ``inline`` asks LLVM
+    to always inline the function into its compiled callers (numba's ``forceinline``): LLVM leaves
+    large functions out of line by itself, and a call with many arrays costs their unpacked fields
+    and keeps the optimizer from working across the call.
     """
 
     def wrap(f: Callable):
         _GUARDED.add(os.path.realpath(f.__code__.co_filename))
-        return njit(cache=_CACHE_OK, error_model="numpy", nogil=nogil)(f)
+        return njit(cache=_CACHE_OK, error_model="numpy", nogil=nogil, forceinline=inline)(f)
 
     return wrap(fn) if fn is not None else wrap

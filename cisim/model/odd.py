@@ -1,6 +1,6 @@
 """Generated parts of ``docs/ODD.md``: the parameter table, written from ``cisim.model.schema``.
 
-The table of every scalar parameter (dotted path, default, range, unit, meaning,
+The table of every scalar parameter (dotted path, label, default, range, unit, meaning,
 source) lives in ``docs/ODD.md`` between the markers ``<!-- parameters:start -->``
 and ``<!-- parameters:end -->``.  It is never edited by hand: change
 ``cisim/model/schema.py`` and run ``uv run python -m cisim.model.odd`` to rewrite the block.
@@ -13,21 +13,13 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from cisim.model.formats import plain
 from cisim.model.schema import DOMAIN_FIELDS, FIELDS, Field
 
 ODD_PATH = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 START = "<!-- parameters:start -->"
 END = "<!-- parameters:end -->"
-HEADER = ("parameter", "default", "range", "unit", "meaning", "source")
-
-
-def fmt(x: float, integer: bool = False) -> str:
-    """A number as people write it: ``30``, ``0.035``, ``20000``, ``1e8``."""
-    if integer:
-        return str(int(x))
-    if x == int(x) and abs(x) < 1e6:
-        return str(int(x))
-    return f"{x:g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+HEADER = ("parameter", "label", "default", "range", "unit", "meaning", "source")
 
 
 def _cell(text: str) -> str:
@@ -37,8 +29,9 @@ def _cell(text: str) -> str:
 def _row(path: str, f: Field) -> str:
     cells = (
         f"`{path}`",
-        fmt(f.default, f.integer),
-        f"{fmt(f.lo, f.integer)} to {fmt(f.hi, f.integer)}",
+        f.label,
+        plain(f.default, f.integer),
+        f"{plain(f.lo, f.integer)} to {plain(f.hi, f.integer)}",
         f.unit,
         f.doc,
         f.source,

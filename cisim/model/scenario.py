@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cisim.model.schema import BY_PATH, DOMAIN_FIELDS, EVENT_KINDS, FIELDS
+from cisim.model.schema import BY_PATH, DOMAIN_FIELDS, EVENT_KINDS, FIELDS, Field
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 _PACKAGED_DIR = Path(__file__).resolve().parents[1] / "scenarios"
@@ -421,3 +421,24 @@ def load(name_or_path: str | Path | Scenario) -> Scenario:
     _SOURCES[path] = sources
     _CACHE[path] = (tuple(os.stat(p).st_mtime_ns for p in sources), scenario)
     return scenario.copy()
+
+
+#: The "file" named in errors about per-run parameter values.
+ROWS = "<parameter rows>"
+
+
+def field_for(scenario: Scenario, path: str, strict: bool = True) -> Field | None:
+    """The schema field of a per-run parameter, or None if ``path`` is not one.
+
+    With ``strict``, a path into a domain the scenario does not have is an error rather than None.
+    """
+    if path in BY_PATH:
+        return BY_PATH[path]
+    parts = path.split(".")
+    if len(parts) == 3 and parts[0] == "domains" and parts[2] in DOMAIN_BY_KEY:
+        if parts[1] in scenario.domains:
+            return DOMAIN_BY_KEY[parts[2]]
+        if strict:
+            raise ScenarioError(ROWS, path, f"unknown domain '{parts[1]}' in scenario {scenario.name} "
+                                f"(domains: {', '.join(scenario.domains)})")
+    return None

@@ -1,8 +1,9 @@
 """The state of one or many runs in numpy arrays with a leading run axis.
 
 ``World`` owns the arrays, draws each run's randomness from that run's own
-generator and steps all runs through the compiled kernel.  The Mesa model holds
-a one-run ``World``; the batch runner holds many.
+generator and steps all runs through the compiled processes (``cisim.model.processes``).
+The Mesa model holds a one-run ``World``; the batch runner holds many.  Where each number
+lives in the arrays is ``cisim.model.layout``.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cisim.model import kernel as K
+from cisim.model import layout as L
+from cisim.model.processes.membership import leave
+from cisim.model.processes.month import step
+from cisim.model.processes.setup import setup_run
 from cisim.model.scenario import Scenario
-from cisim.model.schema import COLUMN, CONDITIONS, DOMAIN_FIELDS, FIELDS, N_DOMAIN_PARAMS, N_PARAMS
+from cisim.model.schema import COLUMN, DOMAIN_FIELDS, FIELDS, N_DOMAIN_PARAMS, N_PARAMS
 
 
 def param_matrix(scenario: Scenario, rows: Sequence[dict] | int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -44,9 +48,8 @@ def param_matrix(scenario: Scenario, rows: Sequence[dict] | int = 1) -> tuple[np
 
 _C = COLUMN
 #: The books (cumulative money per run) and their columns of the scalar state.
-BOOKS = {"inflow": K.CUM_INFLOW, "services": K.CUM_SERVICES, "meetings": K.CUM_MEETINGS,
-         "backbone": K.CUM_BACKBONE, "unspent": K.BB_RESERVE}
-_CONDITION_COLUMNS = [COLUMN[f"conditions.{c}"] for c in CONDITIONS]
+BOOKS = {"inflow": L.CUM_INFLOW, "services": L.CUM_SERVICES, "meetings": L.CUM_MEETINGS,
+         "backbone": L.CUM_BACKBONE, "unspent": L.BB_RESERVE}
 
 
 def _sector_counts(n: int, shares: np.ndarray) -> np.ndarray:
@@ -89,12 +92,17 @@ class World:
         self.alloc = np.zeros((R, N, D))
         self.served = np.zeros((R, N, D))
         self.trust = np.zeros((R, N, N))
-        self.G = np.zeros((R, K.N_GLOBAL))
+        self.G = np.zeros((R, L.N_GLOBAL))
         self.cov = np.zeros((R, D))
+        # this month's need per domain (people), budget per organization ($), and services delivered
+        # per domain as a share of need before overlap: written by the processes, read by the faces
+        self.need = np.zeros((R, D))
+        self.budget = np.zeros((R, N))
+        self.reach = np.zeros((R, D))
         # this month's outputs and coverage per domain, side by side in one row per run
-        self.record = np.zeros((R, K.N_OUTPUTS + D))
-        self.out = self.record[:, : K.N_OUTPUTS]
-        self.out_cov = self.record[:, K.N_OUTPUTS:]
+        self.record = np.zeros((R, L.N_OUTPUTS + D))
+        self.out = self.record[:, : L.N_OUTPUTS]
+        self.out_cov = self.record[:, L.N_OUTPUTS:]
         # monthly random numbers, drawn a block of months at a time (single precision is plenty for noise)
         self._noise = np.zeros((R, self.block, N, D), dtype=np.float32)
         self._fail = np.ones((R, self.block, N), dtype=np.float32)
@@ -127,11 +135,9 @@ class World:
         jitter = rng.uniform(0.8, 1.2, (n, D))
         trust_noise = rng.standard_normal((n, n))
         tolerance = rng.uniform(0.0, p[_C["behaviour.tolerance"]], n)
-        coalition = float(p[_CONDITION_COLUMNS].max() > 0 or p[_C["backbone.budget_share"]] > 0
-                          or p[_C["backbone.extra_budget"]] > 0)
-        K.setup_run(r, n, self.P, self.PD, sector, self._home_table, self._home_count, choice, budget, jitter,
-                    trust_noise, tolerance, coalition, self.exists, self.member, self.sector, self.home, self.own,
-                    self.gweight, self.tolerance, self.cap, self.mission, self.alloc, self.trust, self.G)
+        setup_run(r, n, self.P, self.PD, sector, self._home_table, self._home_count, choice, budget, jitter,
+                  trust_noise, tolerance, self.exists, self.member, self.sector, self.home, self.own,
+                  self.gweight, self.tolerance, self.cap, self.mission, self.alloc, self.trust, self.G)
 
     def _draw_block(self) -> None:
         """Draw the next block of monthly random numbers, each run from its own generator."""
@@ -148,9 +154,10 @@ class World:
 
     def _kernel(self, start: bool = False) -> None:
         k = (self.month - 1) % self.block
-        K.step(self.month, self.P, self.PD, self.exists, self.member, self.sector, self.home, self.own, self.gweight,
-               self.tolerance, self.align, self.discontent, self.cap, self.mission, self.alloc, self.served,
-               self.trust, self.G, self.cov, self._noise[:, k], self._fail[:, k], self.out, self.out_cov, start)
+        step(self.month, self.P, self.PD, self.exists, self.member, self.sector, self.home, self.own, self.gweight,
+             self.tolerance, self.align, self.discontent, self.cap, self.mission, self.alloc, self.served,
+             self.trust, self.G, self.cov, self.need, self.budget, self.reach, self._noise[:, k], self._fail[:, k],
+             self.out, self.out_cov, start)
 
     def step(self) -> None:
         """Advance all runs one month: scheduled events, then the processes."""
@@ -165,18 +172,23 @@ class World:
     def apply_event(self, kind: str, value: float = 0.0) -> None:
         """An event from the scenario (or a dashboard button), in every run."""
         if kind == "backbone_funding_ends":
-            self.G[:, K.BB_FUNDED] = 0.0
+            self.G[:, L.BB_FUNDED] = 0.0
         elif kind == "funding_shock":
-            self.G[:, K.FUND_FACTOR] *= value
+            self.G[:, L.FUND_FACTOR] *= value
         elif kind == "partner_leaves":
-            betrayal = self.P[:, COLUMN["trust.betrayal"]]
             for r in range(len(self.rngs)):
                 members = np.flatnonzero(self.member[r])
-                largest = members[np.argsort(-self.gweight[r, members], kind="stable")][: int(value)]
-                self.member[r, largest] = 0.0
-                self.trust[r, :, largest] *= 1.0 - betrayal[r]
+                for i in members[np.argsort(-self.gweight[r, members], kind="stable")][: int(value)]:
+                    leave(self.P, r, self.member, self.trust, int(i))
         else:
             raise ValueError(f"unknown event kind {kind!r}")
+
+    def remove_organization(self, r: int, i: int) -> None:
+        """Take organization ``i`` out of run ``r``: like a row past the run's size, it no longer exists, so
+        from now on it has no budget (its grant goes unpaid), serves nobody, has no ties and counts in no output."""
+        self.exists[r, i] = 0.0
+        self.member[r, i] = 0.0
+        self.budget[r, i] = 0.0
 
     # -- books, for the money-conservation check
     def books(self) -> dict[str, np.ndarray]:

@@ -1,0 +1,63 @@
+"""The per-run summary outputs by name, in table order, with what each means.
+
+Kept apart from ``summary`` (which computes them with numpy and the kernel's layout) so that an
+experiment file's ``outputs`` are checked without loading either.
+"""
+
+from __future__ import annotations
+
+#: Per-run summary outputs, in table order, with a one-line meaning each.
+SUMMARY_DOCS: dict[str, str] = {
+    "outcome_start": "outcome at month 0 (the status quo before the initiative)",
+    "outcome_12": "outcome at month 12, the end of year 1 (NaN when the horizon is shorter)",
+    "outcome_24": "outcome at month 24, the end of year 2 (NaN when the horizon is shorter)",
+    "outcome_36": "outcome at month 36 (NaN when the horizon is shorter)",
+    "outcome_48": "outcome at month 48, the end of year 4 (NaN when the horizon is shorter)",
+    "outcome_60": "outcome at month 60 (NaN when the horizon is shorter)",
+    "outcome_final": "outcome at the last month",
+    "auc": "area under the outcome curve: mean outcome over months 1..T",
+    "months_to_target": "first month the outcome reaches problem.target (NaN if never)",
+    "cost_per_point": "all money spent over months 1..T per outcome percentage point gained (NaN if no gain)",
+    "points_per_million": "outcome percentage points gained (final against start) per $1M spent over months 1..T; "
+                          "defined for every run, unlike cost_per_point (negative when the outcome fell)",
+    "total_spend": "services + meetings + backbone over months 1..T ($)",
+    "duplication_waste_total": "money spent on services that duplicated others, months 1..T ($)",
+    "equity_gap_final": "outcome of the majority minus the marginalized group, last month",
+    "min_coverage_final": "coverage of the worst-covered domain, last month",
+    "domains_below_floor_final": "domains below problem.coverage_floor, last month",
+    "active_members_final": "coalition members still active, last month",
+    "members_lost": "members at the coalition's start (month 0) minus active members at the last month",
+    "trust_across_final": "mean trust across sectors, last month",
+    "trust_within_final": "mean trust within sectors, last month",
+    "root_cause_final": "root-cause level (1 = as at the start), last month",
+}
+SUMMARY_COLUMNS: tuple[str, ...] = tuple(SUMMARY_DOCS)
+OUTCOME_COLUMNS = ("outcome_start", "outcome_12", "outcome_24", "outcome_36", "outcome_48", "outcome_60",
+                   "outcome_final", "auc")
+#: The outcome at the end of each year: (year, column).
+YEARLY_OUTCOMES = ((1, "outcome_12"), (2, "outcome_24"), (3, "outcome_36"), (4, "outcome_48"), (5, "outcome_60"))
+#: Each summary output in plain words, as it reads mid-sentence ("it moves the outcome at 5 years by ...");
+#: ``cisim.experiments.labels.label`` reads them.
+OUTPUT_LABELS: dict[str, str] = {
+    "outcome_start": "outcome at the start",
+    "outcome_12": "outcome at 1 year",
+    "outcome_24": "outcome at 2 years",
+    "outcome_36": "outcome at 3 years",
+    "outcome_48": "outcome at 4 years",
+    "outcome_60": "outcome at 5 years",
+    "outcome_final": "outcome at the end",
+    "auc": "mean outcome over the run",
+    "months_to_target": "months to reach the target",
+    "cost_per_point": "cost per outcome point gained",
+    "points_per_million": "outcome points gained per $1M",
+    "total_spend": "all money spent",
+    "duplication_waste_total": "money spent on people already served",
+    "equity_gap_final": "equity gap at the end",
+    "min_coverage_final": "weakest domain's coverage at the end",
+    "domains_below_floor_final": "domains below the coverage floor at the end",
+    "active_members_final": "active members at the end",
+    "members_lost": "members lost",
+    "trust_across_final": "trust across sectors at the end",
+    "trust_within_final": "trust within sectors at the end",
+    "root_cause_final": "root causes at the end",
+}
