@@ -11,8 +11,9 @@ import pytest
 
 import cisim
 from cisim.experiments.compare import compare, crossover_month, mean_ci, t_quantile
+from cisim.experiments.outputs import OUTCOME_COLUMNS, SUMMARY_COLUMNS
 from cisim.experiments.runner import run_batch
-from cisim.experiments.summary import OUTCOME_COLUMNS, SUMMARY_COLUMNS, cost_per_point, months_to_target, summarize
+from cisim.experiments.summary import cost_per_point, months_to_target, summarize
 from cisim.model import layout as L
 from cisim.model.coalition import CoalitionModel
 from cisim.model.scenario import ScenarioError

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from cisim.experiments import metadata as meta
+from cisim.experiments.outputs import SUMMARY_COLUMNS
 from cisim.experiments.runner import BatchResult, run_batch
-from cisim.experiments.summary import SUMMARY_COLUMNS
 from cisim.model.scenario import Scenario, load
 
 LEVEL = 0.95

@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from cisim.experiments import metadata as meta
-from cisim.experiments.batch import ROWS, available_cores, batch_size_for, check_values, field_for, simulate
-from cisim.experiments.summary import SUMMARY_COLUMNS, summarize
+from cisim.experiments.batch import available_cores, batch_size_for, check_values, simulate
+from cisim.experiments.outputs import SUMMARY_COLUMNS
+from cisim.experiments.summary import summarize
 from cisim.model import layout as L
-from cisim.model.scenario import Scenario, ScenarioError, load
+from cisim.model.scenario import ROWS, Scenario, ScenarioError, field_for, load
 from cisim.model.schema import BY_PATH
 from cisim.model.state import param_matrix
 

@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cisim.experiments.outputs import OUTCOME_COLUMNS, SUMMARY_COLUMNS, SUMMARY_DOCS, YEARLY_OUTCOMES
 from cisim.model import layout as L
-
-#: The names stay importable from here, where they were first defined.
-__all__ = ["OUTCOME_COLUMNS", "SUMMARY_COLUMNS", "SUMMARY_DOCS", "YEARLY_OUTCOMES", "cost_per_point",
-           "months_to_target", "points_per_million", "summarize"]
 
 
 def _at(series: np.ndarray, month: int) -> np.ndarray:

@@ -32,7 +32,7 @@ import pandas as pd
 from cisim.experiments import metadata as meta
 from cisim.experiments import sensitivity as sa
 from cisim.experiments.experiment import Experiment, load_experiment
-from cisim.experiments.summary import YEARLY_OUTCOMES
+from cisim.experiments.outputs import YEARLY_OUTCOMES
 from cisim.experiments.sweep import STATUS_ERROR, load_results, run_sweep
 from cisim.model.scenario import ScenarioError
 

@@ -17,7 +17,7 @@ from cisim.model.processes.membership import leave
 from cisim.model.processes.month import step
 from cisim.model.processes.setup import setup_run
 from cisim.model.scenario import Scenario
-from cisim.model.schema import COLUMN, DOMAIN_FIELDS, FIELDS, N_DOMAIN_PARAMS, N_PARAMS
+from cisim.model.schema import COLUMN, DOMAIN_COLUMN, DOMAIN_FIELDS, FIELDS, N_DOMAIN_PARAMS, N_PARAMS
 
 
 def param_matrix(scenario: Scenario, rows: Sequence[dict] | int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -39,9 +39,9 @@ def param_matrix(scenario: Scenario, rows: Sequence[dict] | int = 1) -> tuple[np
                 P[r, COLUMN[path]] = value
             else:
                 parts = path.split(".")
-                if len(parts) != 3 or parts[0] != "domains" or parts[1] not in dnames:
+                if len(parts) != 3 or parts[0] != "domains" or parts[1] not in dnames or parts[2] not in DOMAIN_COLUMN:
                     raise KeyError(path)
-                PD[r, dnames.index(parts[1]), [f.path for f in DOMAIN_FIELDS].index(parts[2])] = value
+                PD[r, dnames.index(parts[1]), DOMAIN_COLUMN[parts[2]]] = value
     assert P.shape[1] == N_PARAMS and PD.shape[2] == N_DOMAIN_PARAMS
     return P, PD
 
