@@ -42,8 +42,8 @@ def batch_size_for(scenario: Scenario, P: np.ndarray, memory: float = MEMORY_BUD
     N = int(P[:, COLUMN["coalition.size"]].max())
     D = len(scenario.domains)
     T = scenario.months
-    per_run = 8 * (N * N + 5 * N * D + T * N * D + T * N + 13 * N + L.N_GLOBAL + 2 * (L.N_OUTPUTS + D)
-                   + len(P[0]) + 6 * D)
+    per_run = 8 * (N * N + 7 * N * D + T * N * D + 2 * T * N + 13 * N + L.N_GLOBAL + 2 * (L.N_OUTPUTS + 2 * D)
+                   + len(P[0]) + (L.N_PATH + 6) * D)
     return max(1, int(memory // per_run))
 
 
@@ -57,8 +57,9 @@ def available_cores() -> int:
 
 def simulate(scenario: Scenario, P: np.ndarray, PD: np.ndarray, seeds: np.ndarray, batch_size: int | None = None,
              bar=None, threads: int = 1) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Every month of every run: ``out`` (runs, months + 1, outputs), coverage (runs, months + 1, domains)
-    and the books (cumulative money per run).  Run r draws from ``np.random.default_rng(seeds[r])``.
+    """Every month of every run: ``out`` (runs, months + 1, outputs), the steps' numbers (runs, months + 1,
+    2 * domains: coverage per step, then drop-outs per step) and the books (cumulative money per run).
+    Run r draws from ``np.random.default_rng(seeds[r])``.
 
     With ``threads`` > 1 the runs go in blocks over that many threads, each block stepped through
     all its months by one thread.  The kernel releases the GIL, so one thread's set-up and draws
@@ -68,7 +69,7 @@ def simulate(scenario: Scenario, P: np.ndarray, PD: np.ndarray, seeds: np.ndarra
     T = scenario.months
     D = len(scenario.domains)
     out = np.empty((n, T + 1, L.N_OUTPUTS))
-    cov = np.empty((n, T + 1, D))
+    cov = np.empty((n, T + 1, 2 * D))
     books = {k: np.empty(n) for k in BOOKS}
     size = batch_size or batch_size_for(scenario, P)
     threads = max(1, min(threads, n))
@@ -81,11 +82,11 @@ def simulate(scenario: Scenario, P: np.ndarray, PD: np.ndarray, seeds: np.ndarra
         rngs = [np.random.default_rng(int(s)) for s in seeds[lo:hi]]
         world = World(scenario, P[lo:hi], PD[lo:hi], rngs)
         out[lo:hi, 0] = world.out
-        cov[lo:hi, 0] = world.out_cov
+        cov[lo:hi, 0] = world.record[:, L.N_OUTPUTS:]
         for m in range(1, T + 1):
             world.step()
             out[lo:hi, m] = world.out
-            cov[lo:hi, m] = world.out_cov
+            cov[lo:hi, m] = world.record[:, L.N_OUTPUTS:]
             if bar is not None:
                 bar.update(hi - lo)
         for k, v in world.books().items():

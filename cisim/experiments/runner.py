@@ -39,24 +39,36 @@ class RunGroup:
     index: np.ndarray  # positions of these runs in the batch (row order of the input)
     seeds: np.ndarray
     out: np.ndarray  # (runs, months + 1, len(layout.OUTPUTS))
-    cov: np.ndarray  # (runs, months + 1, domains)
+    steps_out: np.ndarray  # (runs, months + 1, 2 * domains): coverage per step, then drop-outs per step
     books: dict[str, np.ndarray]  # cumulative money per run at the end
     params: pd.DataFrame  # the changed parameters per run (may have no columns)
+
+    @property
+    def cov(self) -> np.ndarray:
+        """Coverage per step, (runs, months + 1, domains): the share of the people wanting it in service."""
+        return self.steps_out[:, :, : len(self.scenario.domains)]
+
+    @property
+    def drop(self) -> np.ndarray:
+        """Drop-outs per step, (runs, months + 1, domains): people who gave up waiting there that month."""
+        return self.steps_out[:, :, len(self.scenario.domains):]
 
     @property
     def months(self) -> int:
         return self.out.shape[1] - 1
 
     def series(self, name: str) -> np.ndarray:
-        """One output over months, (runs, months + 1): a name in ``layout.OUTPUTS`` or ``coverage_<domain>``."""
+        """One output over months, (runs, months + 1): a name in ``layout.OUTPUTS``, ``coverage_<domain>`` or
+        ``dropped_<domain>``."""
         if name in L.OUTPUTS:
             return self.out[:, :, L.OUTPUTS.index(name)]
-        if name.startswith("coverage_") and name[9:] in self.scenario.domain_names:
-            return self.cov[:, :, self.scenario.domain_names.index(name[9:])]
+        if name in self.columns():
+            return self.steps_out[:, :, self.columns().index(name) - L.N_OUTPUTS]
         raise KeyError(name)
 
     def columns(self) -> list[str]:
-        return [*L.OUTPUTS, *(f"coverage_{d}" for d in self.scenario.domain_names)]
+        names = self.scenario.domain_names
+        return [*L.OUTPUTS, *(f"coverage_{d}" for d in names), *(f"dropped_{d}" for d in names)]
 
 
 @dataclass
@@ -66,7 +78,7 @@ class BatchResult:
     Attributes:
         summary: one row per run: scenario, run, seed, the changed parameters, summary outputs.
         steps: one row per run and month (or None if not asked for): scenario, run, seed,
-            month, every output in ``layout.OUTPUTS`` and ``coverage_<domain>``.
+            month, every output in ``layout.OUTPUTS``, ``coverage_<domain>`` and ``dropped_<domain>``.
         metadata: what was run, with which seeds and package versions.
         groups: the raw monthly arrays, one ``RunGroup`` per scenario.
     """
@@ -94,6 +106,11 @@ class BatchResult:
     def cov(self) -> np.ndarray:
         """Every month's coverage per domain, (runs, months + 1, domains) (one-scenario batches)."""
         return self._single().cov
+
+    @property
+    def drop(self) -> np.ndarray:
+        """Every month's drop-outs per step, (runs, months + 1, domains) (one-scenario batches)."""
+        return self._single().drop
 
     @property
     def seeds(self) -> np.ndarray:
@@ -179,7 +196,7 @@ def _summary_frame(group: RunGroup) -> pd.DataFrame:
 
 def _steps_frame(group: RunGroup) -> pd.DataFrame:
     n, T1, _ = group.out.shape
-    table = np.concatenate((group.out, group.cov), axis=2).reshape(n * T1, -1)
+    table = np.concatenate((group.out, group.steps_out), axis=2).reshape(n * T1, -1)
     head = pd.DataFrame({
         "scenario": np.repeat(np.array([group.scenario.name], dtype=object), n * T1),
         "run": np.repeat(group.index, T1),

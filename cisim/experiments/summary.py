@@ -41,6 +41,12 @@ def points_per_million(total_spend: np.ndarray, start: np.ndarray, final: np.nda
         return np.where(total_spend > 0, (final - start) * 100.0 / (total_spend / 1e6), np.nan)
 
 
+def cost_per_person(total_spend: np.ndarray, completed: np.ndarray) -> np.ndarray:
+    """All money spent per person who completed the pathway; NaN when nobody did."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(completed > 0, total_spend / completed, np.nan)
+
+
 def summarize(out: np.ndarray, target: float | np.ndarray) -> dict[str, np.ndarray]:
     """The per-run summary outputs of ``out`` (runs, months + 1, n_outputs).
 
@@ -78,4 +84,13 @@ def summarize(out: np.ndarray, target: float | np.ndarray) -> dict[str, np.ndarr
         "trust_across_final": last[:, L.O_TA].copy(),
         "trust_within_final": last[:, L.O_TW].copy(),
         "root_cause_final": last[:, L.O_ROOT].copy(),
+        "people_completed_total": months[:, :, L.O_COMPLETED].sum(axis=1),
+        "people_dropped_total": months[:, :, L.O_DROPPED].sum(axis=1),
+        "people_in_need_final": last[:, L.O_NEED].copy(),
+        "months_to_completion_final": last[:, L.O_MONTHS].copy(),
+        "need_met_final": last[:, L.O_NEED_MET].copy(),
+        "cost_per_person_helped": cost_per_person(total, months[:, :, L.O_COMPLETED].sum(axis=1)),
+        "members_joined_total": months[:, :, L.O_JOINED].sum(axis=1),
+        "members_left_total": months[:, :, L.O_LEFT].sum(axis=1),
+        "coalition_alive_final": last[:, L.O_ALIVE].copy(),
     }

@@ -244,14 +244,29 @@ def _print_compare(result, changes: dict) -> None:
                      money(m("duplication_waste_total")), number(m("members_lost")),
                      number(m("trust_across_final"), 2), money(m("cost_per_point"))])
     print(_table(header, rows, right={1, 2, 3, 4, 5, 6}))
+
+    names = _people_names(first)
+    print(f"\nPeople over months 1 to {first.months}, means:")
+    header = ["scenario", f"{names['completed']}", f"vs {result.baseline}", "gave up waiting", names["months"],
+              "cost per person helped"]
+    rows = []
+    for k, name in enumerate(result.names):
+        def m(metric, name=name):
+            return result.stat(name, metric)["mean"]
+        extra = "(baseline)" if k == 0 else _ci_count(result.difference(name, "people_completed_total"))
+        rows.append([name, number(m("people_completed_total"), 0), extra, number(m("people_dropped_total"), 0),
+                     number(m("months_to_completion_final"), 1), money(m("cost_per_person_helped"))])
+    print(_table(header, rows, right={1, 2, 3, 4, 5}))
     print("\n(crossover: first month from which the mean paired difference stays above 0; "
-          "cost per point: all money spent per outcome percentage point gained)")
+          "cost per point: all money spent per outcome percentage point gained; cost per person helped: "
+          f"all money spent per person who completed the pathway; {names['months']}: at the last month)")
 
 
 RUN_METRICS = ("outcome_start", "outcome_36", "outcome_60", "outcome_final", "auc", "months_to_target",
                "min_coverage_final", "domains_below_floor_final", "equity_gap_final", "duplication_waste_total",
                "total_spend", "cost_per_point", "active_members_final", "members_lost", "trust_across_final",
-               "root_cause_final")
+               "root_cause_final", "people_completed_total", "people_dropped_total", "people_in_need_final",
+               "months_to_completion_final", "need_met_final", "cost_per_person_helped", "coalition_alive_final")
 
 
 def cmd_run(args: argparse.Namespace, command: str) -> int:
@@ -307,17 +322,19 @@ def _print_run(args: argparse.Namespace, batch, stats: dict[str, dict], changes:
     if changes:
         print(_changes_line(changes))
     print(f"Outcome: {_outcome_heading(s)}\n")
+    names = _people_names(s)
 
     # the per-step table, a row a year (every month is in the files)
     steps = batch.steps.groupby("month").mean(numeric_only=True)
     months = [m for m in range(0, s.months + 1, 12)] + ([s.months] if s.months % 12 else [])
     tally = (lambda x: number(x, 0)) if one else number  # one run's counts are whole numbers
-    yearly = [[_month_name(m), percent(steps.at[m, "outcome"]), points(steps.at[m, "equity_gap"]),
-               percent(steps.at[m, "min_coverage"]), money(steps.at[m, "duplication_waste"]),
-               number(steps.at[m, "trust_across"], 2), tally(steps.at[m, "active_members"]),
-               money(steps.at[m, "total_spend"])] for m in months]
-    print(_table(["month", "outcome", "equity gap", "weakest domain", "waste $/month", "trust across",
-                  "members", "spend $/month"], yearly))
+    yearly = [[_month_name(m), percent(steps.at[m, "outcome"]), tally(steps.at[m, "people_in_need"]),
+               tally(steps.at[m, "people_completed"]), tally(steps.at[m, "people_dropped"]),
+               points(steps.at[m, "equity_gap"]), percent(steps.at[m, "min_coverage"]),
+               money(steps.at[m, "duplication_waste"]), number(steps.at[m, "trust_across"], 2),
+               tally(steps.at[m, "active_members"]), money(steps.at[m, "total_spend"])] for m in months]
+    print(_table(["month", "outcome", "in need", f"{names['completed']}/month", "gave up/month", "equity gap",
+                  "weakest step", "waste $/month", "trust across", "members", "spend $/month"], yearly))
     print()
 
     def ci(metric: str, fmt) -> str:
@@ -340,8 +357,31 @@ def _print_run(args: argparse.Namespace, batch, stats: dict[str, dict], changes:
         ["active members at the end", ci("active_members_final", tally)],
         ["cross-sector trust at the end", ci("trust_across_final", lambda x: number(x, 2))],
         ["root causes (1 = unchanged)", ci("root_cause_final", lambda x: number(x, 3))],
+        [f"{names['completed']}, months 1 to {s.months}", ci("people_completed_total", lambda x: number(x, 0))],
+        ["gave up waiting, total", ci("people_dropped_total", lambda x: number(x, 0))],
+        [f"{names['people']} in need at the end", ci("people_in_need_final", lambda x: number(x, 0))],
+        [f"{names['months']} at the end", ci("months_to_completion_final", lambda x: number(x, 1))],
+        ["share of need met at the end", ci("need_met_final", percent)],
+        ["cost per person helped", ci("cost_per_person_helped", money)],
+        ["coalition still meeting at the end", ci("coalition_alive_final", percent)],
     ]
     print(_table(["output", "value"], rows))
+
+
+def _people_names(s) -> dict[str, str]:
+    """The scenario's own words for its people outputs ("young people housed", "months to permanent housing")."""
+    return {"people": getattr(s, "outcome_people", "people"),
+            "completed": getattr(s, "outcome_completed", "people helped"),
+            "months": getattr(s, "outcome_months", "months from entry to completion"),
+            "completion": getattr(s, "outcome_completion", "completion rate")}
+
+
+def _ci_count(d: dict[str, float]) -> str:
+    """A paired difference in people, with its interval."""
+    sign = "+" if d["mean"] >= 0 else ""
+    if d["ci_low"] != d["ci_low"]:
+        return f"{sign}{number(d['mean'], 0)}"
+    return f"{sign}{number(d['mean'], 0)} [{number(d['ci_low'], 0)}, {number(d['ci_high'], 0)}]"
 
 
 def cmd_scenarios(args: argparse.Namespace, command: str) -> int:

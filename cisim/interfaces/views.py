@@ -206,9 +206,12 @@ def trusted_ties(model: CoalitionModel) -> np.ndarray:
 
 
 def effort_per_domain(model: ClassroomModel) -> np.ndarray:
-    """Services delivered in each domain as a share of its need (1 = enough for everyone, if nobody were
-    served twice); the part above coverage went to people someone already served."""
-    return model.world.reach[0].copy()
+    """Places bought at each step as a share of the people wanting one (1 = enough for everyone, if nobody
+    were served twice); the part above coverage went unused or to people someone already served."""
+    w = model.world
+    demand = w.path[0, L.WAIT:L.SERVE + 2].sum(axis=0)
+    bought = w.served[0].sum(axis=0)
+    return np.divide(bought, demand, out=np.ones_like(bought), where=demand > 0)
 
 
 def _month_text(model: CoalitionModel) -> str:

@@ -58,9 +58,14 @@ class Organization(mesa.Agent):
         self._w.align[0, self.index] = min(1.0, max(0.0, value))
 
     @property
-    def discontent(self) -> float:
-        """Months in a row (net) that membership cost more than it seemed worth."""
-        return float(self._w.discontent[0, self.index])
+    def appraisal(self) -> float:
+        """Its running appraisal of membership: what it gains (recent progress, support, trusted partners)
+        less what meetings cost it, as a share of its budget.  Below zero, it is likely to leave."""
+        return float(self._w.appraisal[0, self.index])
+
+    def view(self) -> dict[str, float]:
+        """The waiting it sees at each step on its own (its own clients and empty places, noisy and late)."""
+        return dict(zip(self.model.setting.domain_names, self._w.seen[0, self.index].tolist()))
 
     def allocation(self) -> dict[str, float]:
         """Share of service money per domain."""
@@ -103,9 +108,14 @@ class Backbone(mesa.Agent):
         return float(self.model.world.G[0, L.BB_INCOME])
 
     @property
+    def staff(self) -> float:
+        """Full-time staff: they follow what the budget pays for with a hiring lag."""
+        return float(self.model.world.G[0, L.BB_STAFF])
+
+    @property
     def spending(self) -> float:
-        """Money spent on staff this month ($): follows the budget with a hiring lag."""
-        return float(self.model.world.G[0, L.BB_CAP])
+        """Money spent on staff this month ($)."""
+        return self.staff * float(self.model.world.P[0, L.BB_SALARY])
 
     @property
     def reserve(self) -> float:
@@ -116,9 +126,9 @@ class Backbone(mesa.Agent):
         return bool(self.model.world.G[0, L.BB_FUNDED])
 
     def strengths(self) -> dict[str, float]:
-        """Strength (0..1) of each function: guide strategy, support activities, measurement,
-        public will, policy, funding."""
-        g = self.model.world.G[0, L.STRENGTH:L.STRENGTH + 6]
+        """Strength (0..1) of each function's stock: agreed strategy, routines and relationships, the data
+        system, public will, policy work, funding relationships.  Stocks outlast the money, and decay."""
+        g = self.model.world.G[0, L.STOCK:L.STOCK + 6]
         return dict(zip(BACKBONE_FUNCTIONS, g.tolist()))
 
     def end_funding(self) -> None:

@@ -107,7 +107,8 @@ class CoalitionModel(mesa.Model[mesa.Agent, CoalitionScenario]):
         self.organizations = [Organization(self, i) for i in range(n)]
         self.backbone = Backbone(self) if has_backbone(self.world.P, 0) else None
 
-        names = [*L.OUTPUTS, *(f"coverage_{d}" for d in setting.domain_names)]
+        names = [*L.OUTPUTS, *(f"coverage_{d}" for d in setting.domain_names),
+                 *(f"dropped_{d}" for d in setting.domain_names)]
         agenttype = {}
         if agent_data:
             agenttype = {Organization: {"sector": "sector", "budget": "budget", "member": "member",
@@ -127,10 +128,20 @@ class CoalitionModel(mesa.Model[mesa.Agent, CoalitionScenario]):
         """This month's outputs by name."""
         out = dict(zip(L.OUTPUTS, self.world.out[0].tolist()))
         out.update({f"coverage_{d}": float(c) for d, c in zip(self.setting.domain_names, self.world.out_cov[0])})
+        out.update({f"dropped_{d}": float(c) for d, c in zip(self.setting.domain_names, self.world.out_drop[0])})
         return out
 
     def coverage(self) -> dict[str, float]:
+        """Share of the people wanting each step who are in service this month."""
         return dict(zip(self.setting.domain_names, self.world.out_cov[0].tolist()))
+
+    def dropouts(self) -> dict[str, float]:
+        """People who gave up waiting at each step this month."""
+        return dict(zip(self.setting.domain_names, self.world.out_drop[0].tolist()))
+
+    def people(self) -> dict[str, float]:
+        """Everyone who entered need, and where they are now (see ``World.people``)."""
+        return {k: float(v[0]) for k, v in self.world.people().items()}
 
     def trust_matrix(self) -> np.ndarray:
         """Trust of each organization in ``organizations`` (rows) in each other (columns)."""

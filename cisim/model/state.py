@@ -86,26 +86,26 @@ class World:
         self.gweight = np.zeros((R, N))
         self.tolerance = np.zeros((R, N))
         self.align = np.zeros((R, N))
-        self.discontent = np.zeros((R, N))
+        self.appraisal = np.zeros((R, N))  # each organization's running appraisal of membership
         self.cap = np.zeros((R, N, D))
         self.mission = np.zeros((R, N, D))
         self.alloc = np.zeros((R, N, D))
-        self.served = np.zeros((R, N, D))
+        self.fresh = np.zeros((R, N, D))  # share of service money just moved into each step
+        self.served = np.zeros((R, N, D))  # places each organization provides at each step (people)
+        self.seen = np.zeros((R, N, D))  # each organization's own view of the waiting at each step
         self.trust = np.zeros((R, N, N))
         self.G = np.zeros((R, L.N_GLOBAL))
-        self.cov = np.zeros((R, D))
-        # this month's need per domain (people), budget per organization ($), and services delivered
-        # per domain as a share of need before overlap: written by the processes, read by the faces
-        self.need = np.zeros((R, D))
-        self.budget = np.zeros((R, N))
-        self.reach = np.zeros((R, D))
-        # this month's outputs and coverage per domain, side by side in one row per run
-        self.record = np.zeros((R, L.N_OUTPUTS + D))
+        self.path = np.zeros((R, L.N_PATH, D))  # the people on the pathway (see ``layout``)
+        self.budget = np.zeros((R, N))  # this month's budget per organization ($)
+        # this month's outputs, coverage per step and drop-outs per step, side by side in one row per run
+        self.record = np.zeros((R, L.N_OUTPUTS + 2 * D))
         self.out = self.record[:, : L.N_OUTPUTS]
-        self.out_cov = self.record[:, L.N_OUTPUTS:]
+        self.out_cov = self.record[:, L.N_OUTPUTS:L.N_OUTPUTS + D]
+        self.out_drop = self.record[:, L.N_OUTPUTS + D:]
         # monthly random numbers, drawn a block of months at a time (single precision is plenty for noise)
         self._noise = np.zeros((R, self.block, N, D), dtype=np.float32)
         self._fail = np.ones((R, self.block, N), dtype=np.float32)
+        self._draw = np.ones((R, self.block, N), dtype=np.float32)
 
         sector_names = scenario.sector_names
         shares = np.array([scenario.sectors[s]["share"] for s in sector_names])
@@ -129,13 +129,14 @@ class World:
         D = self.cap.shape[2]
         sector = self._sectors[n]
         choice = rng.random(n)
+        joins = rng.random(n)
         sd = p[_C["coalition.budget_spread"]]
         mean = p[_C["coalition.budget_mean"]]
         budget = mean * rng.lognormal(-0.5 * sd * sd, sd, n) if sd > 0 else np.full(n, mean)
         jitter = rng.uniform(0.8, 1.2, (n, D))
         trust_noise = rng.standard_normal((n, n))
         tolerance = rng.uniform(0.0, p[_C["behaviour.tolerance"]], n)
-        setup_run(r, n, self.P, self.PD, sector, self._home_table, self._home_count, choice, budget, jitter,
+        setup_run(r, n, self.P, self.PD, sector, self._home_table, self._home_count, choice, joins, budget, jitter,
                   trust_noise, tolerance, self.exists, self.member, self.sector, self.home, self.own,
                   self.gweight, self.tolerance, self.cap, self.mission, self.alloc, self.trust, self.G)
 
@@ -148,16 +149,18 @@ class World:
             if n == N:  # straight into the run's rows, without a copy: the same numbers
                 rng.random(dtype=np.float32, out=self._noise[r])
                 rng.random(dtype=np.float32, out=self._fail[r])
+                rng.random(dtype=np.float32, out=self._draw[r])
             else:
                 self._noise[r, :, :n] = rng.random((self.block, n, D), dtype=np.float32)
                 self._fail[r, :, :n] = rng.random((self.block, n), dtype=np.float32)
+                self._draw[r, :, :n] = rng.random((self.block, n), dtype=np.float32)
 
     def _kernel(self, start: bool = False) -> None:
         k = (self.month - 1) % self.block
         step(self.month, self.P, self.PD, self.exists, self.member, self.sector, self.home, self.own, self.gweight,
-             self.tolerance, self.align, self.discontent, self.cap, self.mission, self.alloc, self.served,
-             self.trust, self.G, self.cov, self.need, self.budget, self.reach, self._noise[:, k], self._fail[:, k],
-             self.out, self.out_cov, start)
+             self.tolerance, self.align, self.appraisal, self.cap, self.mission, self.alloc, self.fresh, self.served,
+             self.seen, self.trust, self.G, self.path, self.budget, self._noise[:, k], self._fail[:, k],
+             self._draw[:, k], self.out, self.out_cov, self.out_drop, start)
 
     def step(self) -> None:
         """Advance all runs one month: scheduled events, then the processes."""
@@ -191,6 +194,15 @@ class World:
         self.budget[r, i] = 0.0
 
     # -- books, for the money-conservation check
+    def people(self) -> dict[str, np.ndarray]:
+        """People per run, for the conservation check: everyone who entered need is waiting, in service,
+        helped (and not relapsed) or has dropped out."""
+        return {"entered": self.G[:, L.ENTERED].copy(),
+                "waiting": self.path[:, L.WAIT:L.WAIT + 2].sum(axis=(1, 2)),
+                "in_service": self.path[:, L.SERVE:L.SERVE + 2].sum(axis=(1, 2)),
+                "helped": self.G[:, L.HELPED:L.HELPED + 2].sum(axis=1),
+                "dropped_out": self.G[:, L.GONE].copy()}
+
     def books(self) -> dict[str, np.ndarray]:
         """Cumulative money per run: what came in and where it went."""
         return {k: self.G[:, c].copy() for k, c in BOOKS.items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cisim.model.compiled import compiled
-from cisim.model.layout import ADV_EXP, ADV_THRESHOLD, ROOT, ROOT_DECLINE, ROOT_FLOOR, STRENGTH
+from cisim.model.layout import ADV_EXP, ADV_THRESHOLD, ROOT, ROOT_DECLINE, ROOT_FLOOR, STOCK
 from cisim.model.processes.conditions import backed
 
 
@@ -17,7 +17,7 @@ def influence(P, G, r, coalition, budget, member, align):
         weight_all += budget[r, i]
         weight_aligned += budget[r, i] * member[r, i] * align[r, i]
     aligned = weight_aligned / weight_all if weight_all > 0 else 0.0
-    policy = backed(P, r, 0.5 * (G[r, STRENGTH + 3] + G[r, STRENGTH + 4]))
+    policy = backed(P, r, 0.5 * (G[r, STOCK + 3] + G[r, STOCK + 4]))
     return coalition * aligned ** P[r, ADV_EXP] * policy
 
 

@@ -1,4 +1,4 @@
-"""Alignment with the common agenda (ODD 7.8)."""
+"""Alignment with the common agenda (ODD 7.7)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from cisim.model.layout import ALIGN_RATE
 
 @compiled
 def align_with_agenda(P, r, e_agenda, member, mean_trust, align):
-    """Members align with the common agenda, faster with strategy work and trust; organizations
+    """Members align with the common agenda, faster with agreed strategy and trust; organizations
     outside the coalition drift back to their own mission at half the rate."""
     rate = P[r, ALIGN_RATE]
     for i in range(align.shape[1]):

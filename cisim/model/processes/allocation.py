@@ -1,43 +1,39 @@
-"""Allocation of each organization's service money over domains (ODD 7.9)."""
+"""Every organization adapts: it moves part of its service money toward the demand it sees (ODD 7.9)."""
 
 from __future__ import annotations
 
-import math
-
 from cisim.model.compiled import compiled
-from cisim.model.layout import ADVANTAGE, GAP_RESPONSE, INERTIA, NOISE
-
-SQRT12 = math.sqrt(12.0)  # a uniform 0..1 number times this has standard deviation 1
+from cisim.model.layout import ADVANTAGE, GAP_RESPONSE, INERTIA, SERVE, WAIT
+from cisim.model.processes.perception import pressure
 
 
 @compiled(inline=True)
-def allocate(P, r, e_measure, e_reinforce, need, agenda, exists, member, align, mission, cap, served, cov, noise,
-             partners, n_partners, q, score, inv_need, alloc):
-    """Move each organization's allocation ``alloc[r]`` a step towards what it wants this month.
+def allocate(P, r, e_measure, e_reinforce, path, agenda, voice, exists, member, align, mission, cap, served, seen,
+             partners, n_partners, q, score, demand, alloc, fresh):
+    """Move each organization's allocation ``alloc[r]`` a step toward what it wants this month, and record in
+    ``fresh[r]`` the share of its money it moved into each step (start-up costs fall on it).
 
-    It wants a mix of its own mission and the common agenda (by its alignment).  A member also
-    leans towards gaps it sees in last month's coverage (clearly with shared measurement, through
-    noise without), towards domains its trusted partners left uncovered last month, and, as far as
-    it coordinates, towards its comparative advantage.  ``score`` and ``inv_need`` are scratch.
+    It wants a mix of its own mission and the common agenda (by its alignment), pulled toward the waiting it
+    sees and away from places it sees empty: its own view, or for a member the whole pathway as far as
+    shared measurement works, plus what community voice adds.  A coordinating member also fills the steps
+    its trusted partners leave uncovered and leans toward its comparative advantage.  ``score`` and
+    ``demand`` are scratch.
     """
     N = alloc.shape[1]
     D = alloc.shape[2]
     inertia = P[r, INERTIA]
-    sigma = P[r, NOISE]
     advantage = P[r, ADVANTAGE]
-    gap_response = P[r, GAP_RESPONSE]
-    noise_scale = sigma * (1 - e_measure)
-    gap_pull = gap_response * e_measure
-    cover_pull = gap_response * e_reinforce
+    gap = P[r, GAP_RESPONSE]
+    cover_pull = gap * e_reinforce
     for d in range(D):
-        inv_need[d] = 1.0 / need[r, d]
+        demand[d] = path[r, WAIT, d] + path[r, WAIT + 1, d] + path[r, SERVE, d] + path[r, SERVE + 1, d]
     for i in range(N):
         if exists[r, i] == 0:
             continue
         m = member[r, i]
         a = align[r, i]
+        shared = m * e_measure
         if m > 0:
-            # what the member's trusted partners served last month, per domain
             for d in range(D):
                 score[d] = 0.0
             plist = partners[i]
@@ -49,23 +45,21 @@ def allocate(P, r, e_measure, e_reinforce, need, agenda, exists, member, align, 
             for d in range(D):
                 cap_mean += cap[r, i, d]
             specialize = advantage * q[i] * D / max(1e-9, cap_mean)
-            for d in range(D):
-                desire = (1 - a) * mission[r, i, d] + a * agenda[d]
-                # seen coverage errs by a uniform error of sd noise_scale (noise is uniform 0..1)
-                gap = max(0.0, 1.0 - cov[r, d] - noise_scale * SQRT12 * (noise[r, i, d] - 0.5))
-                uncovered = max(0.0, 1.0 - score[d] * inv_need[d])
-                # comparative advantage: specialize, linearly in relative capability,
-                # only as far as trusted partners cover the rest
+        for d in range(D):
+            desire = (1 - a) * mission[r, i, d] + a * agenda[d]
+            s = shared * pressure(path, r, d) + (1 - shared) * seen[r, i, d] + m * voice[d]
+            desire *= max(0.05, 1.0 + gap * s / (1.0 + abs(s)))
+            if m > 0:
+                uncovered = max(0.0, 1.0 - score[d] / demand[d]) if demand[d] > 0 else 0.0
+                # comparative advantage: specialize, linearly in relative capability, as far as it coordinates
                 desire *= max(0.05, 1.0 + specialize * cap[r, i, d] - advantage * q[i])
-                desire *= 1 + gap_pull * a * gap
-                desire *= 1 + cover_pull * uncovered
-                score[d] = desire
-        else:
-            for d in range(D):
-                score[d] = (1 - a) * mission[r, i, d] + a * agenda[d]
+                desire *= 1.0 + cover_pull * q[i] * uncovered
+            score[d] = desire
         total = 0.0
         for d in range(D):
             total += score[d]
         step_share = (1 - inertia) / total
         for d in range(D):
-            alloc[r, i, d] = inertia * alloc[r, i, d] + step_share * score[d]
+            new = inertia * alloc[r, i, d] + step_share * score[d]
+            fresh[r, i, d] = max(0.0, new - alloc[r, i, d])
+            alloc[r, i, d] = new

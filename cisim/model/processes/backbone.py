@@ -1,20 +1,31 @@
-"""The backbone's money and its six functions (ODD 7.1)."""
+"""The backbone: staff hired at a salary, and the slowly decaying stocks they build (ODD 7.1).
+
+The six stocks are Turner et al.'s functions: agreements on strategy, routines and relationships that
+support aligned activities, a shared data system, public will, policy work and funding relationships.
+Each condition's strength comes from its stock, not from this month's spending, so a coalition keeps part
+of its capacity when the funding ends and loses it over months.
+"""
 
 from __future__ import annotations
 
 from cisim.model.compiled import compiled
 from cisim.model.layout import (
-    BB_CAP,
+    BB_BUILD,
+    BB_DECAY,
     BB_EFFORT,
     BB_EXTRA,
     BB_FUNDED,
-    BB_HALF,
     BB_HILL,
     BB_HIRING,
     BB_INCOME,
+    BB_PER_DOMAIN,
+    BB_PER_MEMBER,
     BB_RESERVE,
+    BB_SALARY,
     BB_SHARE,
-    STRENGTH,
+    BB_STAFF,
+    CONVENING,
+    STOCK,
 )
 from cisim.model.processes.budgets import funder_budget
 
@@ -26,50 +37,55 @@ def income(P, G, r):
 
 
 @compiled
-def staff(P, G, r, money):
-    """Spend on staff ($) given this month's ``money``: staff follow the budget over the hiring time.
-
-    Money not yet spent on staff is held in the reserve, and pays for winding down if the funding stops.
-    """
-    cap = G[r, BB_CAP] + (money - G[r, BB_CAP]) / P[r, BB_HIRING]
+def hire(P, G, r, money):
+    """Staff follow what the budget pays for over the hiring time; pay comes from this month's money and the
+    reserve, so staff are let go when both run out.  Returns the month's spending on staff ($)."""
+    salary = P[r, BB_SALARY]
+    staff = G[r, BB_STAFF] + (money / salary - G[r, BB_STAFF]) / P[r, BB_HIRING]
     available = money + G[r, BB_RESERVE]
-    spend = min(max(cap, 0.0), available)
-    G[r, BB_CAP] = spend
+    spend = min(max(staff, 0.0) * salary, available)
+    G[r, BB_STAFF] = spend / salary
     G[r, BB_RESERVE] = available - spend
     return spend
 
 
 @compiled
-def strengths(P, G, r, spend):
-    """Each function's strength (0..1) from the money spent on it, written to ``G[r, STRENGTH:STRENGTH + 6]``.
-
-    Strength saturates in money with a Hill curve: below the minimum viable level a function
-    barely works (a bottleneck), above it further money adds less and less.
-    """
-    total_effort = 0.0
-    for f in range(6):
-        total_effort += P[r, BB_EFFORT + f]
-    half = P[r, BB_HALF]
-    h = P[r, BB_HILL]
-    for f in range(6):
-        x = spend * P[r, BB_EFFORT + f] / total_effort if total_effort > 0 else 0.0
-        xh = (x / half) ** h
-        G[r, STRENGTH + f] = xh / (1.0 + xh)
+def staff_needed(P, r, members, domains):
+    """Staff the six functions need for full effort: more for a larger coalition and a longer pathway."""
+    return P[r, BB_PER_MEMBER] * members + P[r, BB_PER_DOMAIN] * domains
 
 
 @compiled
-def backbone_functions(P, G, r, start):
-    """The backbone's month: income (kept in ``G[r, BB_INCOME]``), staff, function strengths.
+def build_stocks(P, G, r, members, domains):
+    """Each stock grows with the effort on it and decays slowly; effort rises steeply in staff per need (a
+    Hill curve), so a backbone below the minimum viable size builds little.  The effort on supporting the
+    work (convening) is kept in ``G[r, CONVENING]``: what staff do not organize, members must."""
+    total = 0.0
+    for f in range(6):
+        total += P[r, BB_EFFORT + f]
+    need = staff_needed(P, r, members, domains) / 6.0
+    h = P[r, BB_HILL]
+    build = P[r, BB_BUILD]
+    decay = P[r, BB_DECAY]
+    for f in range(6):
+        staff_f = G[r, BB_STAFF] * P[r, BB_EFFORT + f] / total if total > 0 else 0.0
+        if need > 0:
+            x = (staff_f / need) ** h
+            effort = x / (1.0 + x)
+        else:
+            effort = 1.0 if staff_f > 0 else 0.0
+        s = G[r, STOCK + f]
+        G[r, STOCK + f] = s + build * effort * (1.0 - s) - decay * s
+        if f == 1:
+            G[r, CONVENING] = effort
 
-    Returns the month's backbone spending.  At month 0 (``start``) there is no backbone yet.
-    """
-    if start:
-        for f in range(6):
-            G[r, STRENGTH + f] = 0.0
-        G[r, BB_INCOME] = 0.0
-        return 0.0
+
+@compiled
+def backbone_month(P, G, r, members, domains):
+    """The backbone's month: income (kept in ``G[r, BB_INCOME]``), staff, and the stocks they build.
+    Returns the month's spending on staff."""
     money = income(P, G, r)
     G[r, BB_INCOME] = money
-    spend = staff(P, G, r, money)
-    strengths(P, G, r, spend)
+    spend = hire(P, G, r, money)
+    build_stocks(P, G, r, members, domains)
     return spend

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from cisim.model.compiled import compiled
-from cisim.model.layout import BB_INCOME, BB_SHARE, FUND_FACTOR, FUNDER, GRANTS, MEETING_COST, RAISED
+from cisim.model.layout import (
+    BB_INCOME,
+    BB_SHARE,
+    BURDEN,
+    CONVENING,
+    FUND_FACTOR,
+    FUNDER,
+    GRANTS,
+    MEETING_COST,
+    RAISED,
+)
 
 
 @compiled
@@ -21,10 +31,17 @@ def grants(P, G, r, start):
 
 
 @compiled
-def budgets_and_meetings(P, G, r, start, freq, exists, member, own, gweight, budget, meet, service):
+def meeting_cost(P, G, r, meetings):
+    """What ``meetings`` a month cost one member ($): staff time, and more of it when no backbone staff
+    convene and prepare them (``communication.member_burden``)."""
+    return meetings * P[r, MEETING_COST] * (1.0 + P[r, BURDEN] * (1.0 - G[r, CONVENING]))
+
+
+@compiled
+def budgets_and_meetings(P, G, r, start, meetings, exists, member, own, gweight, budget, meet, service):
     """Each organization's budget (own funds plus its share of the grants) into ``budget[r]``, what its
-    meetings cost into ``meet`` and what is left for services into ``service``; the grants go to
-    ``G[r, GRANTS]``.
+    ``meetings`` a month cost into ``meet`` (at most half its budget) and what is left for services into
+    ``service``; the grants go to ``G[r, GRANTS]``.
 
     Returns the money that came in this month before earmarked funds (backbone income included),
     the meetings' cost and the service money.
@@ -34,7 +51,7 @@ def budgets_and_meetings(P, G, r, start, freq, exists, member, own, gweight, bud
     inflow = G[r, BB_INCOME]
     meet_total = 0.0
     service_total = 0.0
-    cost = freq * P[r, MEETING_COST]
+    cost = meeting_cost(P, G, r, meetings)
     for i in range(budget.shape[1]):
         budget[r, i] = exists[r, i] * (own[r, i] + gweight[r, i] * g)
         meet[i] = min(0.5 * budget[r, i], cost) * member[r, i]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cisim.model.compiled import compiled
-from cisim.model.layout import FUNDRAISING, RAISED, STRENGTH
+from cisim.model.layout import FUNDRAISING, RAISED, STOCK
 from cisim.model.processes.budgets import funder_budget
 
 
@@ -11,4 +11,4 @@ from cisim.model.processes.budgets import funder_budget
 def fundraising(P, G, r, coalition, visibility, gain):
     """Funds raised this month (``G[r, RAISED]``), a share of the funder's budget: in proportion to the
     backbone's funding work and the outcome gain members can see."""
-    G[r, RAISED] = P[r, FUNDRAISING] * G[r, STRENGTH + 5] * visibility * gain * funder_budget(P, G, r) * coalition
+    G[r, RAISED] = P[r, FUNDRAISING] * G[r, STOCK + 5] * visibility * gain * funder_budget(P, G, r) * coalition

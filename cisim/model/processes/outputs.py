@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
+from cisim.model import layout as L
 from cisim.model.compiled import compiled
-from cisim.model.layout import (
-    ACCESS,
-    BB_RESERVE,
-    O_ACCESS,
-    O_ACTIVE,
-    O_ALIGN,
-    O_BB,
-    O_BELOW,
-    O_DENS,
-    O_GAP,
-    O_INFL,
-    O_MAJ,
-    O_MARG,
-    O_MEET,
-    O_MINCOV,
-    O_OUTCOME,
-    O_RAISED,
-    O_ROOT,
-    O_SERV,
-    O_TA,
-    O_TOTAL,
-    O_TW,
-    O_UNSPENT,
-    O_WASTE,
-    RAISED,
-    ROOT,
-)
+from cisim.model.processes.outcome import months_to_completion
+from cisim.model.processes.pathway import people_on_pathway
 
 
 @compiled(inline=True)
-def record_outputs(G, r, exists, member, align, cov, tstats, outcome, o_maj, o_marg, waste, below, min_cov,
-                   influence, bb_spend, service_total, meet_total, out, out_cov):
-    """Write run r's outputs (``out[r]``, names in ``cisim.model.layout.OUTPUTS``) and coverage per domain
-    (``out_cov[r]``)."""
+def record_outputs(PD, G, r, path, exists, member, align, cov, tstats, outcome, o_maj, o_marg, waste, below, low,
+                   influence, bb_spend, service_total, meet_total, out, out_cov, out_drop):
+    """Write run r's outputs (``out[r]``, names in ``cisim.model.layout.OUTPUTS``), coverage per step
+    (``out_cov[r]``) and drop-outs per step (``out_drop[r]``)."""
     n_exist = 0.0
     align_sum = 0.0
     active = 0.0
@@ -45,26 +21,54 @@ def record_outputs(G, r, exists, member, align, cov, tstats, outcome, o_maj, o_m
             n_exist += 1.0
             align_sum += align[r, i]
             active += member[r, i]
-    for d in range(cov.shape[1]):
-        out_cov[r, d] = cov[r, d]
-    out[r, O_OUTCOME] = outcome
-    out[r, O_MAJ] = o_maj
-    out[r, O_MARG] = o_marg
-    out[r, O_GAP] = o_maj - o_marg
-    out[r, O_WASTE] = waste
-    out[r, O_BELOW] = below
-    out[r, O_MINCOV] = min_cov
-    out[r, O_TW] = tstats[0]
-    out[r, O_TA] = tstats[1]
-    out[r, O_DENS] = tstats[2]
-    out[r, O_ACTIVE] = active
-    out[r, O_ALIGN] = align_sum / n_exist if n_exist > 0 else 0.0
-    out[r, O_ROOT] = G[r, ROOT]
-    out[r, O_ACCESS] = G[r, ACCESS]
-    out[r, O_INFL] = influence
-    out[r, O_BB] = bb_spend
-    out[r, O_SERV] = service_total
-    out[r, O_MEET] = meet_total
-    out[r, O_TOTAL] = service_total + meet_total + bb_spend
-    out[r, O_RAISED] = G[r, RAISED]
-    out[r, O_UNSPENT] = G[r, BB_RESERVE]
+    waiting = 0.0
+    for k in range(path.shape[2]):
+        out_cov[r, k] = cov[k]
+        out_drop[r, k] = path[r, L.DROPPED, k]
+        waiting += path[r, L.WAIT, k] + path[r, L.WAIT + 1, k]
+    on_path = people_on_pathway(r, path)
+    strength = 0.0
+    for f in range(6):
+        strength += G[r, L.STOCK + f] / 6.0
+    total = service_total + meet_total + bb_spend
+    out[r, L.O_OUTCOME] = outcome
+    out[r, L.O_MAJ] = o_maj
+    out[r, L.O_MARG] = o_marg
+    out[r, L.O_GAP] = o_maj - o_marg
+    out[r, L.O_NEED] = on_path
+    out[r, L.O_WAITING] = waiting
+    out[r, L.O_SERVED] = on_path - waiting
+    out[r, L.O_ENTERING] = G[r, L.FLOW_IN]
+    out[r, L.O_COMPLETED] = G[r, L.FLOW_DONE] + G[r, L.FLOW_DONE + 1]
+    out[r, L.O_DROPPED] = G[r, L.FLOW_DROP] + G[r, L.FLOW_DROP + 1]
+    out[r, L.O_HELPED] = G[r, L.HELPED] + G[r, L.HELPED + 1]
+    out[r, L.O_MONTHS] = months_to_completion(PD, r, path)
+    out[r, L.O_NEED_MET] = (on_path - waiting) / on_path if on_path > 0 else 1.0
+    done = G[r, L.COMPLETED]
+    if done > 0:
+        out[r, L.O_COST_PERSON] = G[r, L.SPENT] / done
+    else:
+        completed = out[r, L.O_COMPLETED]
+        out[r, L.O_COST_PERSON] = total / completed if completed > 0 else 0.0
+    out[r, L.O_WASTE] = waste
+    out[r, L.O_BELOW] = below
+    out[r, L.O_MINCOV] = low
+    out[r, L.O_TW] = tstats[0]
+    out[r, L.O_TA] = tstats[1]
+    out[r, L.O_DENS] = tstats[2]
+    out[r, L.O_ACTIVE] = active
+    out[r, L.O_JOINED] = G[r, L.JOINED]
+    out[r, L.O_LEFT] = G[r, L.LEFT]
+    out[r, L.O_ALIVE] = G[r, L.COALITION]
+    out[r, L.O_ALIGN] = align_sum / n_exist if n_exist > 0 else 0.0
+    out[r, L.O_ROOT] = G[r, L.ROOT]
+    out[r, L.O_ACCESS] = G[r, L.ACCESS]
+    out[r, L.O_INFL] = influence
+    out[r, L.O_STAFF] = G[r, L.BB_STAFF]
+    out[r, L.O_STRENGTH] = strength
+    out[r, L.O_BB] = bb_spend
+    out[r, L.O_SERV] = service_total
+    out[r, L.O_MEET] = meet_total
+    out[r, L.O_TOTAL] = total
+    out[r, L.O_RAISED] = G[r, L.RAISED]
+    out[r, L.O_UNSPENT] = G[r, L.BB_RESERVE]

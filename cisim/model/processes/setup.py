@@ -14,6 +14,7 @@ from cisim.model.layout import (
     FUND_FACTOR,
     HOME_CAP,
     HOME_PRIORITY,
+    INITIAL_MEMBERS,
     OTHER_CAP,
     OWN_SHARE,
     ROOT,
@@ -41,10 +42,11 @@ def has_coalition(P, r):
 
 
 @compiled(nogil=True)
-def setup_run(r, n, P, PD, sector_of, home_table, home_count, choice, budget, jitter, trust_noise, tolerance,
+def setup_run(r, n, P, PD, sector_of, home_table, home_count, choice, joins, budget, jitter, trust_noise, tolerance,
               exists, member, sector, home, own, gweight, tol, cap, mission, alloc, trust, G):
-    """Build run r's organizations from its random draws: sectors, home domains, budgets,
-    capabilities, mission priorities (home domain and visible work first) and starting trust."""
+    """Build run r's organizations from its random draws: sectors, home domains, who joins the coalition at
+    its start (``joins`` below ``coalition.initial_members``), budgets, capabilities, mission priorities (home
+    domain and visible work first) and starting trust."""
     coalition = has_coalition(P, r)
     D = cap.shape[2]
     total_budget = 0.0
@@ -56,7 +58,7 @@ def setup_run(r, n, P, PD, sector_of, home_table, home_count, choice, budget, ji
         s = sector_of[i]
         h = home_table[s, int(choice[i] * home_count[s])]
         exists[r, i] = 1.0
-        member[r, i] = coalition
+        member[r, i] = coalition if joins[i] < P[r, INITIAL_MEMBERS] else 0.0
         sector[r, i] = s
         home[r, i] = h
         own[r, i] = budget[i] * P[r, OWN_SHARE]
