@@ -423,7 +423,7 @@ def test_over_time_plot(tmp_path):
 SOBOL_PATHS = ["conditions.mutually_reinforcing", "conditions.continuous_communication", "backbone.budget_share",
                "coalition.size", "conditions.common_agenda", "communication.meeting_cost", "trust.growth",
                "trust.decay", "conditions.shared_measurement", "conditions.community_voice",
-               "policy.advocacy_threshold", "behaviour.allocation_inertia"]
+               "policy.advocacy_threshold", "behaviour.adaptation_rate"]
 MORRIS_PATHS = SOBOL_PATHS + ["trust.cross_sector_factor", "trust.initial_across", "behaviour.comparative_advantage",
                               "behaviour.gap_response", "behaviour.perception_noise", "behaviour.patience",
                               "backbone.hiring_months", "policy.fundraising_rate"]

@@ -132,7 +132,7 @@ def test_bundled_sensitivity_designs():
     assert len(d.model_factors) >= 12 and d.dummy
     for path in ("conditions.common_agenda", "conditions.shared_measurement", "conditions.mutually_reinforcing",
                  "conditions.continuous_communication", "backbone.budget_share", "trust.growth", "trust.decay",
-                 "communication.meeting_cost", "coalition.size", "behaviour.allocation_inertia",
+                 "communication.meeting_cost", "coalition.size", "behaviour.adaptation_rate",
                  "policy.advocacy_threshold"):
         assert path in sobol.factors
     assert sobol.n_points == 1024 * (len(d.factors) + 2)

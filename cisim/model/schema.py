@@ -153,8 +153,8 @@ FIELDS: tuple[Field, ...] = (
     # --- behaviour
     _F("behaviour.alignment_rate", 0.06, 0, 0.5, "per month", "Speed of alignment with the common agenda.",
        label="Speed of alignment"),
-    _F("behaviour.allocation_inertia", 0.9, 0, 1, "share", "Share of last month's allocation kept: programs "
-       "change slowly.", label="Slowness to change programs"),
+    _F("behaviour.adaptation_rate", 0.1, 0, 1, "per month", "Share of the way to what it wants an organization "
+       "moves its money in a month: programs change slowly.", label="Speed of changing programs"),
     _F("behaviour.startup_cost", 0.5, 0, 1, "share", "Share of money newly moved into a step that is spent "
        "starting up (hiring, training) rather than serving.", label="Start-up cost of new programs"),
     _F("behaviour.comparative_advantage", 2.0, 0, 10, "ratio", "Pull toward steps of above-average own capability "

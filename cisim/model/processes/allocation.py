@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cisim.model.compiled import compiled
-from cisim.model.layout import ADVANTAGE, GAP_RESPONSE, INERTIA, SERVE, WAIT
+from cisim.model.layout import ADAPT, ADVANTAGE, GAP_RESPONSE, SERVE, WAIT
 from cisim.model.processes.perception import pressure
 
 
@@ -21,7 +21,7 @@ def allocate(P, r, e_measure, e_reinforce, path, agenda, voice, exists, member, 
     """
     N = alloc.shape[1]
     D = alloc.shape[2]
-    inertia = P[r, INERTIA]
+    rate = P[r, ADAPT]
     advantage = P[r, ADVANTAGE]
     gap = P[r, GAP_RESPONSE]
     cover_pull = gap * e_reinforce
@@ -58,8 +58,8 @@ def allocate(P, r, e_measure, e_reinforce, path, agenda, voice, exists, member, 
         total = 0.0
         for d in range(D):
             total += score[d]
-        step_share = (1 - inertia) / total
+        step_share = rate / total
         for d in range(D):
-            new = inertia * alloc[r, i, d] + step_share * score[d]
+            new = (1.0 - rate) * alloc[r, i, d] + step_share * score[d]
             fresh[r, i, d] = max(0.0, new - alloc[r, i, d])
             alloc[r, i, d] = new
