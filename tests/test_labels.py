@@ -27,7 +27,7 @@ def test_every_summary_output_has_a_label():
     ("backbone.budget_share", "Backbone's share of the budget"),
     ("trust.growth", "Trust growth rate"),
     ("months", "Months simulated"),
-    ("domains.clinics.unit_cost", "Cost per person served"),
+    ("domains.clinics.unit_cost", "Cost per person-month"),
     ("model.speed", "Model speed"),  # unknown, one word: the group says of what
     ("model.meeting_length", "Meeting length"),
     ("x1", "x1"),

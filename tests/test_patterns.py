@@ -310,7 +310,8 @@ def test_pattern10_members_leave_faster_when_progress_collapses():
 def test_pattern11_community_voice_narrows_the_gap_by_steering_money(case):
     sc, quiet, q_steps = runs(case, {"conditions.community_voice": 0.0})
     _, loud, l_steps = runs(case, {"conditions.community_voice": 1.0})
-    assert loud[:, -1, L.O_GAP].mean() < quiet[:, -1, L.O_GAP].mean() - 0.005
+    narrower = quiet[:, -1, L.O_GAP] - loud[:, -1, L.O_GAP]  # paired by seed
+    assert narrower.mean() - 3 * narrower.std(ddof=1) / np.sqrt(len(narrower)) > 0
     assert loud[:, -1, L.O_MARG].mean() > quiet[:, -1, L.O_MARG].mean()
     assert loud[:, -1, L.O_ACCESS].mean() > quiet[:, -1, L.O_ACCESS].mean()
     # the majority loses at most a little, and only through the money moved to other steps

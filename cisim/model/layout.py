@@ -123,14 +123,14 @@ GONE = 25  # people who dropped out, cumulative from month 0
 COMPLETED = 26  # completions of the pathway, cumulative from month 1
 FLOW_DONE = 27  # two columns: completions this month, per group
 FLOW_DROP = 29  # two columns: drop-outs this month, per group
-FLOW_IN = 31  # people entering need this month (relapses included)
-OUT_FAST = 32  # the outcome averaged over the last few months, as members see it
-OUT_SLOW = 33  # the outcome averaged over the last year: what members compare it with
-JOINED = 34  # organizations that joined the coalition this month
-LEFT = 35  # members that left this month
-SPENT = 36  # all money spent, cumulative from month 1 ($)
-CONVENING = 37  # the backbone staff's effort on convening and supporting the work this month (0..1)
-N_GLOBAL = 38
+FLOW_IN = 31  # two columns: people entering need this month (relapses included), per group
+OUT_FAST = 33  # the outcome averaged over the last few months, as members see it
+OUT_SLOW = 34  # the outcome averaged over the last year: what members compare it with
+JOINED = 35  # organizations that joined the coalition this month
+LEFT = 36  # members that left this month
+SPENT = 37  # all money spent, cumulative from month 1 ($)
+CONVENING = 38  # the backbone staff's effort on convening and supporting the work this month (0..1)
+N_GLOBAL = 39
 
 # ---- per-month outputs (columns of ``out``); coverage and drop-outs per step go to ``out_cov`` and ``out_drop``
 OUTPUTS = (

@@ -1,7 +1,7 @@
 """Generated parts of ``docs/ODD.md``: the parameter table, written from ``cisim.model.schema``.
 
 The table of every scalar parameter (dotted path, label, default, range, unit, meaning,
-source) lives in ``docs/ODD.md`` between the markers ``<!-- parameters:start -->``
+basis, source) lives in ``docs/ODD.md`` between the markers ``<!-- parameters:start -->``
 and ``<!-- parameters:end -->``.  It is never edited by hand: change
 ``cisim/model/schema.py`` and run ``uv run python -m cisim.model.odd`` to rewrite the block.
 ``tests/test_odd.py`` fails when the block and ``parameter_table()`` differ.
@@ -19,11 +19,30 @@ from cisim.model.schema import DOMAIN_FIELDS, FIELDS, Field
 ODD_PATH = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 START = "<!-- parameters:start -->"
 END = "<!-- parameters:end -->"
-HEADER = ("parameter", "label", "default", "range", "unit", "meaning", "source")
+HEADER = ("parameter", "label", "default", "range", "unit", "meaning", "basis", "source")
+#: What the basis column says: whether a source gives the value, only the mechanism, or nothing.
+BASES = {
+    "sourced": "a source gives the value (a seed document or an evidence row)",
+    "mechanism": "a source grounds the mechanism; the value is assumed",
+    "assumed": "no source: the value is a modelling choice to sweep",
+}
 
 
 def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def basis(f: Field) -> str:
+    """``sourced``, ``mechanism`` or ``assumed`` (see ``BASES``), read from the field's source.
+
+    A source that says "assumed" or "mechanism only" grounds the mechanism, not the number.
+    """
+    source = " ".join(f.source.lower().split())
+    if source in ("", "assumed"):
+        return "assumed"
+    if "assumed" in source or "mechanism only" in source:
+        return "mechanism"
+    return "sourced"
 
 
 def _row(path: str, f: Field) -> str:
@@ -34,6 +53,7 @@ def _row(path: str, f: Field) -> str:
         f"{plain(f.lo, f.integer)} to {plain(f.hi, f.integer)}",
         f.unit,
         f.doc,
+        basis(f),
         f.source,
     )
     return "| " + " | ".join(_cell(c) for c in cells) + " |"
@@ -46,14 +66,17 @@ def _table(rows: Iterable[str]) -> list[str]:
 def parameter_table() -> str:
     """Markdown tables of every scalar parameter (``FIELDS``) and every per-domain one (``DOMAIN_FIELDS``).
 
-    "assumed" in the source column means no source gives the number; a named source
-    with "value assumed" grounds the mechanism but not the number.
+    The basis column says whether a source gives the value, only the mechanism, or nothing
+    (``basis``); the source column names it.
     """
+    counts = {b: sum(basis(f) == b for f in FIELDS) for b in BASES}
     lines = [
         f"Scalar parameters ({len(FIELDS)}), addressed by dotted path in a scenario file "
         "(`[section]` table, `key = value`) or in a sweep:",
         "",
         *_table(_row(f.path, f) for f in FIELDS),
+        "",
+        "Basis: " + "; ".join(f"`{b}` ({counts[b]}): {BASES[b]}" for b in BASES) + ".",
         "",
         f"Per-domain parameters ({len(DOMAIN_FIELDS)}), one set per `[domains.<name>]` table; "
         "the default applies when a domain leaves the key out:",

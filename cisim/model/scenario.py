@@ -20,7 +20,10 @@ TOP_KEYS = {
     "outcome": dict, "domains": dict, "sectors": dict, "events": list,
 }
 SECTIONS = sorted({f.path.split(".")[0] for f in FIELDS})
-OUTCOME_KEYS = {"label": str, "unit": str}
+#: The [outcome] table: the headline and its unit, and the people outputs named in the scenario's own words.
+OUTCOME_KEYS = {"label": str, "unit": str, "people": str, "completed": str, "months": str, "completion": str}
+#: Each [outcome] key's Scenario field.
+OUTCOME_FIELDS = {k: f"outcome_{k}" for k in OUTCOME_KEYS}
 DOMAIN_KEYS = {"label": str, **{f.path: float for f in DOMAIN_FIELDS}}
 SECTOR_KEYS = {"label": str, "share": float, "home_domains": list}
 EVENT_KEYS = {"month": int, "kind": str, "value": float}
@@ -174,6 +177,10 @@ class Scenario:
     events: list[Event] = field(default_factory=list)
     outcome_label: str = "People who get through every service they need"
     outcome_unit: str = "share of people in need"
+    outcome_people: str = "people"  # who the people on the pathway are
+    outcome_completed: str = "people helped"  # the people who complete the pathway
+    outcome_months: str = "months from entry to completion"  # the mean time through the pathway
+    outcome_completion: str = "completion rate"  # completions over everyone leaving the pathway
     source: str = "<memory>"
     sources: list[str] = field(default_factory=list)
 
@@ -237,14 +244,14 @@ class Scenario:
             name=self.name, description=self.description, months=self.months, values=dict(self.values),
             domains={k: dict(v) for k, v in self.domains.items()},
             sectors={k: {**v, "home_domains": list(v["home_domains"])} for k, v in self.sectors.items()},
-            events=list(self.events), outcome_label=self.outcome_label, outcome_unit=self.outcome_unit,
-            source=self.source, sources=list(self.sources),
+            events=list(self.events), source=self.source, sources=list(self.sources),
+            **{f: getattr(self, f) for f in OUTCOME_FIELDS.values()},
         )
 
     def to_dict(self) -> dict:
         """The scenario as a TOML-shaped dict (fully resolved, no ``extends``)."""
         out: dict[str, Any] = {"name": self.name, "description": self.description, "months": self.months,
-                               "outcome": {"label": self.outcome_label, "unit": self.outcome_unit}}
+                               "outcome": {k: getattr(self, f) for k, f in OUTCOME_FIELDS.items()}}
         for path, v in self.values.items():
             sec, key = path.split(".")
             out.setdefault(sec, {})[key] = v
@@ -294,6 +301,9 @@ def from_dict(raw: dict, source: str | Path = "<memory>", name: str | None = Non
     for k, t in OUTCOME_KEYS.items():
         if k in outcome:
             _check_type(file, f"outcome.{k}", outcome[k], t)
+            if not outcome[k].strip():
+                raise ScenarioError(file, f"outcome.{k}", "expected a non-empty string (a name shown in "
+                                    "tables and figures)")
 
     domains = raw.get("domains", {})
     if not domains:
@@ -367,8 +377,7 @@ def from_dict(raw: dict, source: str | Path = "<memory>", name: str | None = Non
         domains=clean_domains,
         sectors=clean_sectors,
         events=sorted(events, key=lambda e: e.month),
-        outcome_label=outcome.get("label", Scenario.outcome_label),
-        outcome_unit=outcome.get("unit", Scenario.outcome_unit),
+        **{f: outcome.get(k, getattr(Scenario, f)) for k, f in OUTCOME_FIELDS.items()},
         source=file,
         sources=[str(s) for s in (sources or [file])],
     )

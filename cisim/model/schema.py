@@ -190,7 +190,7 @@ FIELDS: tuple[Field, ...] = (
        label="Value of trusted partners"),
     _F("behaviour.tolerance", 0.06, 0, 10, "ratio", "Largest cost an organization accepts for nothing "
        "(spread uniform from 0).", label="Cost members accept"),
-    _F("behaviour.voice_weight", 2.0, 0, 20, "ratio", "Extra weight members give the marginalized group's waiting "
+    _F("behaviour.voice_weight", 5.0, 0, 50, "ratio", "Extra weight members give the marginalized group's waiting "
        "and barriers at full community voice.", label="Weight of community voice"),
     # --- systems change
     _F("policy.advocacy_exponent", 2.0, 1, 6, "exponent", "Superlinearity of influence in the aligned share.",

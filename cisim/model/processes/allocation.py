@@ -15,8 +15,8 @@ def allocate(P, r, e_measure, e_reinforce, path, agenda, voice, exists, member, 
 
     It wants a mix of its own mission and the common agenda (by its alignment), pulled toward the waiting it
     sees and away from places it sees empty: its own view, or for a member the whole pathway as far as
-    shared measurement works, plus what community voice adds.  A coordinating member also fills the steps
-    its trusted partners leave uncovered and leans toward its comparative advantage.  ``score`` and
+    shared measurement works, weighted for a member by what community voice asks.  A coordinating member
+    also fills the steps its trusted partners leave uncovered and leans toward its comparative advantage.  ``score`` and
     ``demand`` are scratch.
     """
     N = alloc.shape[1]
@@ -47,8 +47,8 @@ def allocate(P, r, e_measure, e_reinforce, path, agenda, voice, exists, member, 
             specialize = advantage * q[i] * D / max(1e-9, cap_mean)
         for d in range(D):
             desire = (1 - a) * mission[r, i, d] + a * agenda[d]
-            s = shared * pressure(path, r, d) + (1 - shared) * seen[r, i, d] + m * voice[d]
-            desire *= max(0.05, 1.0 + gap * s / (1.0 + abs(s)))
+            s = shared * pressure(path, r, d) + (1 - shared) * seen[r, i, d]
+            desire *= max(0.05, 1.0 + gap * s / (1.0 + abs(s))) * (1.0 + m * voice[d])
             if m > 0:
                 uncovered = max(0.0, 1.0 - score[d] / demand[d]) if demand[d] > 0 else 0.0
                 # comparative advantage: specialize, linearly in relative capability, as far as it coordinates

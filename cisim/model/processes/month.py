@@ -46,7 +46,7 @@ from cisim.model.processes.pathway import (
 )
 from cisim.model.processes.perception import own_view
 from cisim.model.processes.trust import coordination, pairs
-from cisim.model.processes.voice import voice_pressure
+from cisim.model.processes.voice import voice_weights
 
 #: Per-step and per-organization vectors in a month's work buffer (see ``scratch``).
 _PER_DOMAIN = 8
@@ -147,14 +147,14 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
             extra_total = people_and_places(P, PD, G, r, path, service, alloc, fresh, cap, q, served, A, U, spend)
             # the people helped in past years, at the level where their relapses balance the completions (the
             # warm-up is too short for a stock that turns over once in 1 / relapse months)
-            settle_helped(P, G, r)
+            settle_helped(P, G, r, path)
         on_path = people_on_pathway(r, path)
         G[r, ENTERED] = on_path + G[r, HELPED] + G[r, HELPED + 1]
         G[r, GONE] = 0.0
     else:
         align_with_agenda(P, r, e_agenda, member, mean_trust, align)
         own_view(P, r, path, exists, alloc, noise, seen)
-        voice_pressure(P, PD, G, r, path, coalition, voice)
+        voice_weights(P, PD, G, r, path, coalition, voice)
         allocate(P, r, e_measure, e_reinforce, path, agenda, voice, exists, member, align, mission, cap, served, seen,
                  partners, n_partners, q, score, demand, alloc, fresh)
         extra_total = people_and_places(P, PD, G, r, path, service, alloc, fresh, cap, q, served, A, U, spend)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from cisim.model.compiled import compiled
 from cisim.model.layout import (
     ARRIVED,
+    DURATION,
     FLOW_DONE,
     FLOW_DROP,
     NEED_RATE,
     OUT_FAST,
     OUT_SLOW,
     OUTCOME0,
-    SERVE,
     WAIT,
 )
 
@@ -52,12 +52,18 @@ def remember(G, r, outcome, start):
 
 @compiled
 def months_to_completion(PD, r, path):
-    """Mean months from entry to completion, by Little's law: at each step, the people there over the people
-    arriving this month is the mean time spent there; summed over the steps, weighted by who needs them."""
+    """Mean months from entering need to completing the pathway: over the steps a person needs (each with its
+    need rate, among people who need any), the mean wait there by Little's law (people waiting over people
+    arriving this month) plus its months of service."""
+    none = 1.0
+    for k in range(path.shape[2]):
+        none *= 1.0 - PD[r, k, NEED_RATE]
+    if none >= 1.0:
+        return 0.0
     total = 0.0
     for k in range(path.shape[2]):
         arrived = path[r, ARRIVED, k]
-        if arrived > 0:
-            there = path[r, WAIT, k] + path[r, WAIT + 1, k] + path[r, SERVE, k] + path[r, SERVE + 1, k]
-            total += PD[r, k, NEED_RATE] * there / arrived
-    return total
+        waiting = path[r, WAIT, k] + path[r, WAIT + 1, k]
+        wait = waiting / arrived if arrived > 0 else 0.0
+        total += PD[r, k, NEED_RATE] * (wait + PD[r, k, DURATION])
+    return total / (1.0 - none)

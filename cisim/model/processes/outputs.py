@@ -7,6 +7,9 @@ from cisim.model.compiled import compiled
 from cisim.model.processes.outcome import months_to_completion
 from cisim.model.processes.pathway import people_on_pathway
 
+#: Fewer people than this (a millionth of a person) count as nobody, when dividing by people.
+PERSON = 1e-6
+
 
 @compiled(inline=True)
 def record_outputs(PD, G, r, path, exists, member, align, cov, tstats, outcome, o_maj, o_marg, waste, below, low,
@@ -38,18 +41,19 @@ def record_outputs(PD, G, r, path, exists, member, align, cov, tstats, outcome, 
     out[r, L.O_NEED] = on_path
     out[r, L.O_WAITING] = waiting
     out[r, L.O_SERVED] = on_path - waiting
-    out[r, L.O_ENTERING] = G[r, L.FLOW_IN]
+    out[r, L.O_ENTERING] = G[r, L.FLOW_IN] + G[r, L.FLOW_IN + 1]
     out[r, L.O_COMPLETED] = G[r, L.FLOW_DONE] + G[r, L.FLOW_DONE + 1]
     out[r, L.O_DROPPED] = G[r, L.FLOW_DROP] + G[r, L.FLOW_DROP + 1]
     out[r, L.O_HELPED] = G[r, L.HELPED] + G[r, L.HELPED + 1]
     out[r, L.O_MONTHS] = months_to_completion(PD, r, path)
     out[r, L.O_NEED_MET] = (on_path - waiting) / on_path if on_path > 0 else 1.0
     done = G[r, L.COMPLETED]
-    if done > 0:
+    completed = out[r, L.O_COMPLETED]
+    # all money spent per person helped since month 1 (this month's at month 0); 0 while hardly anyone was
+    if done > PERSON:
         out[r, L.O_COST_PERSON] = G[r, L.SPENT] / done
     else:
-        completed = out[r, L.O_COMPLETED]
-        out[r, L.O_COST_PERSON] = total / completed if completed > 0 else 0.0
+        out[r, L.O_COST_PERSON] = total / completed if completed > PERSON else 0.0
     out[r, L.O_WASTE] = waste
     out[r, L.O_BELOW] = below
     out[r, L.O_MINCOV] = low

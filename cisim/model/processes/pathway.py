@@ -35,11 +35,27 @@ from cisim.model.layout import (
 
 
 @compiled
-def entrants(P, G, r, g):
-    """People of group g (0 majority, 1 marginalized) entering need this month: incidence times root causes."""
+def at_risk(P, G, r, path, g):
+    """People of group g (0 majority, 1 marginalized) who could enter need: the group's people at risk less
+    those already on the pathway or helped (who are out of the pool until they relapse)."""
     ms = P[r, MARG_SHARE]
-    share = ms * P[r, MARG_NEED] if g == 1 else 1.0 - ms
-    return P[r, POP] * P[r, INCIDENCE] * G[r, ROOT] * share
+    people = P[r, POP] * (ms if g == 1 else 1.0 - ms)
+    for k in range(path.shape[2]):
+        people -= path[r, WAIT + g, k] + path[r, SERVE + g, k]
+    return max(0.0, people - G[r, HELPED + g])
+
+
+@compiled
+def entry_rate(P, G, r, g):
+    """Monthly chance that a person at risk in group g enters need: incidence times root causes, higher
+    for the marginalized group."""
+    return P[r, INCIDENCE] * G[r, ROOT] * (P[r, MARG_NEED] if g == 1 else 1.0)
+
+
+@compiled
+def entrants(P, G, r, path, g):
+    """People of group g entering need this month."""
+    return at_risk(P, G, r, path, g) * entry_rate(P, G, r, g)
 
 
 @compiled
@@ -48,7 +64,8 @@ def route(PD, r, path, g, k, people):
     they need, or out of the pathway.  Returns the people who need no further step (done).
 
     The share that needs step j next is need_j times the chance of needing none of the steps between.
-    Entrants are people who need at least one step, so their split is scaled by the chance of needing any.
+    Entrants are people who need at least one step, so their split is scaled by the chance of needing any
+    (where no step is needed at all, entrants are done at once).
     """
     D = path.shape[2]
     scale = 1.0
@@ -56,7 +73,9 @@ def route(PD, r, path, g, k, people):
         none = 1.0
         for j in range(D):
             none *= 1.0 - PD[r, j, NEED_RATE]
-        scale = 1.0 / (1.0 - none) if none < 1.0 else 0.0
+        if none >= 1.0:
+            return people
+        scale = 1.0 / (1.0 - none)
     rest = people * scale
     for j in range(k + 1, D):
         to_j = rest * PD[r, j, NEED_RATE]
@@ -95,17 +114,16 @@ def finish_and_give_up(P, PD, G, r, path):
 
 @compiled
 def enter_need(P, PD, G, r, path):
-    """New entrants and relapses join the queue of their first step."""
-    entering = 0.0
+    """New entrants and relapses join the queue of their first step (people entering, per group, into
+    ``G[r, FLOW_IN:]``)."""
     relapse = P[r, RELAPSE]
     for g in range(2):
         back = G[r, HELPED + g] * relapse
         G[r, HELPED + g] -= back
-        new = entrants(P, G, r, g)
+        new = entrants(P, G, r, path, g)
         G[r, ENTERED] += new
-        route(PD, r, path, g, -1, new + back)
-        entering += new + back
-    G[r, FLOW_IN] = entering
+        G[r, HELPED + g] += route(PD, r, path, g, -1, new + back)
+        G[r, FLOW_IN + g] = new + back
 
 
 @compiled
@@ -147,10 +165,21 @@ def people_on_pathway(r, path):
 
 
 @compiled
-def settle_helped(P, G, r):
-    """Set the stock of people helped to its steady state, where this month's relapses equal its completions
-    (left as it is when nobody relapses)."""
+def settle_helped(P, G, r, path):
+    """Set the stock of people helped to the steady state of this month's flows: completions (a share c of
+    the people entering need, new or relapsed) equal relapses.  With entry rate e and P people at risk not
+    on the pathway, relapse * H = c * (e * (P - H) + relapse * H), so H = c e P / (relapse (1 - c) + c e)."""
     relapse = P[r, RELAPSE]
-    if relapse > 0:
-        for g in range(2):
-            G[r, HELPED + g] = G[r, FLOW_DONE + g] / relapse
+    ms = P[r, MARG_SHARE]
+    for g in range(2):
+        entering = G[r, FLOW_IN + g]
+        if entering <= 0:
+            continue
+        c = min(1.0, G[r, FLOW_DONE + g] / entering)
+        e = entry_rate(P, G, r, g)
+        free = P[r, POP] * (ms if g == 1 else 1.0 - ms)
+        for k in range(path.shape[2]):
+            free -= path[r, WAIT + g, k] + path[r, SERVE + g, k]
+        free = max(0.0, free)
+        denominator = relapse * (1.0 - c) + c * e
+        G[r, HELPED + g] = c * e * free / denominator if denominator > 0 else G[r, HELPED + g]

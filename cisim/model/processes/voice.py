@@ -1,22 +1,28 @@
-"""Community voice: residents in the coalition's decisions make members weigh the marginalized group's
-waiting and the barriers it faces (ODD 7.14).  It steers allocation only; nothing moves outcome between
+"""Community voice: residents in the coalition's decisions make members weigh the steps the marginalized
+group needs and the barriers it faces (ODD 7.14).  It steers allocation only; nothing moves outcome between
 the groups directly."""
 
 from __future__ import annotations
 
 from cisim.model.compiled import compiled
-from cisim.model.layout import ACCESS, RELIEF, SLOTS, VOICE, VOICE_WEIGHT, WAIT
+from cisim.model.layout import ACCESS, RELIEF, VOICE, VOICE_WEIGHT, WAIT
 
 
 @compiled
-def voice_pressure(P, PD, G, r, path, coalition, out):
-    """The extra pressure members see at each step, into ``out``: the marginalized people waiting there,
-    and at a step that lowers barriers, the marginalized people anywhere held back by the barrier it lowers."""
+def voice_weights(P, PD, G, r, path, coalition, out):
+    """The extra weight members give each step, into ``out`` (a member's wish for a step is multiplied by
+    1 + this): at a step that lowers barriers, how much barrier is left to lower; at a step where the
+    marginalized group makes up more of the waiting than it does overall, how much more."""
     D = path.shape[2]
     w = P[r, VOICE_WEIGHT] * P[r, VOICE] * coalition
-    held = 0.0
+    barrier = 1.0 - G[r, ACCESS]
+    waiting = 0.0
+    marginalized = 0.0
     for d in range(D):
-        held += path[r, WAIT + 1, d]
-    held *= 1.0 - G[r, ACCESS]
+        waiting += path[r, WAIT, d] + path[r, WAIT + 1, d]
+        marginalized += path[r, WAIT + 1, d]
+    overall = marginalized / waiting if waiting > 0 else 0.0
     for d in range(D):
-        out[d] = w * (path[r, WAIT + 1, d] + PD[r, d, RELIEF] * held) / (path[r, SLOTS, d] + 1.0)
+        here = path[r, WAIT, d] + path[r, WAIT + 1, d]
+        share = path[r, WAIT + 1, d] / here if here > 0 else 0.0
+        out[d] = w * (PD[r, d, RELIEF] * barrier + max(0.0, share - overall))
