@@ -25,8 +25,8 @@ SWEPT = [
     "behaviour.perception_lag", "behaviour.spillover", "behaviour.leave_hazard", "behaviour.join_rate",
     "behaviour.startup_cost", "behaviour.coordination_max", "policy.advocacy_threshold", "problem.dropout",
     "problem.marginalized_access", "problem.marginalized_share", "coalition.initial_members",
-    "coalition.budget_spread", "funder.budget",
-]  # and, drawn apart below, problem.relapse, problem.incidence, coalition.size, coalition.min_members, months
+    "coalition.budget_spread", "funder.budget", "problem.relapse", "problem.incidence",
+]  # and, drawn apart below, coalition.size, coalition.min_members, months
 #: Per-step values swept, as ``domains.<name>.<key>`` of the collective scenario.
 DOMAIN_SWEPT = [
     "domains.clinics.duration", "domains.prevention.duration", "domains.transportation.barrier_relief",
