@@ -319,4 +319,15 @@ def coverage_at_end(group) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["CompareResult", "compare", "coverage_at_end", "crossover_month", "mean_ci", "monthly_stats"]
+def dropouts_by_step(group) -> pd.DataFrame:
+    """Mean and CI of the people who gave up waiting at each step over months 1..T of a ``RunGroup``."""
+    rows = []
+    s = group.scenario
+    for d, (name, label) in enumerate(zip(s.domain_names, s.domain_labels)):
+        mean, lo, hi, _ = mean_ci(group.drop[:, 1:, d].sum(axis=1))
+        rows.append({"domain": name, "label": label, "mean": float(mean), "ci_low": float(lo), "ci_high": float(hi)})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["CompareResult", "compare", "coverage_at_end", "crossover_month", "dropouts_by_step", "mean_ci",
+           "monthly_stats"]

@@ -18,8 +18,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 
 from cisim.experiments import metadata as meta
-from cisim.experiments.compare import coverage_at_end, mean_ci
-from cisim.model.formats import money, percent, seed_text, share
+from cisim.experiments.compare import coverage_at_end, dropouts_by_step, mean_ci
+from cisim.model.formats import money, number, percent, seed_text, share
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies, and in greyscale print.
 PALETTE = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -152,7 +152,9 @@ def _trust_panel(ax, entries: list[_Entry], months: int) -> None:
     _month_axis(ax, months)
 
 
-def _coverage_panel(ax, entries: list[_Entry], months: int) -> None:
+def _step_bars(ax, entries: list[_Entry], table_of, xlabel: str, title: str, floor: float | None = None,
+               xmax: float | None = None) -> None:
+    """One bar per step and scenario, with its CI, from ``table_of(group)`` (domain, mean, ci_low, ci_high)."""
     first = entries[0].scenario
     domains = first.domain_names
     labels = ["\n".join(textwrap.wrap(lbl, 26, max_lines=3, placeholder=" ...")) for lbl in first.domain_labels]
@@ -160,7 +162,7 @@ def _coverage_panel(ax, entries: list[_Entry], months: int) -> None:
     height = 0.8 / k
     y = np.arange(len(domains))
     for j, e in enumerate(entries):
-        table = coverage_at_end(e.group).set_index("domain")
+        table = table_of(e.group).set_index("domain")
         present = [d for d in domains if d in table.index]
         rows = table.loc[present]
         pos = y[[domains.index(d) for d in present]] - 0.4 + height * (j + 0.5)
@@ -169,22 +171,52 @@ def _coverage_panel(ax, entries: list[_Entry], months: int) -> None:
         ax.barh(pos, rows["mean"], height=height * 0.92, color=e.color, xerr=err,
                 error_kw={"ecolor": "#333333", "elinewidth": 0.9, "capsize": 2}, label=e.name)
     # a band above the bars holds the legend (scenarios and the coverage floor)
-    floor = first.get("problem.coverage_floor")
-    ax.axvline(floor, color="#222222", linestyle="--", linewidth=1.3, label=f"coverage floor ({share(floor)})")
-    ncol = min(k + 1, 3)
-    top = -0.55 - 0.6 * -(-(k + 1) // ncol)
+    extra = 0
+    if floor is not None:
+        ax.axvline(floor, color="#222222", linestyle="--", linewidth=1.3, label=f"coverage floor ({share(floor)})")
+        extra = 1
+    ncol = min(k + extra, 3)
+    top = -0.55 - 0.6 * -(-(k + extra) // ncol)
     ax.set_yticks(y, labels, fontsize=9.5)
     ax.set_ylim(len(domains) - 0.5, top)
-    ax.set_xlim(0, 1.0)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel("Share of the need in the domain that is served")
-    ax.set_title(f"Coverage of each service at month {months}")
+    if xmax is not None:
+        ax.set_xlim(0, xmax)
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    else:
+        ax.set_xlim(left=0)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, 0)))
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
     ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
     ax.set_axisbelow(True)
     handles, names = ax.get_legend_handles_labels()
-    order = [*range(1, len(handles)), 0]  # scenarios first, then the floor
+    order = [*range(extra, len(handles)), *range(extra)]  # scenarios first, then the floor
     ax.legend([handles[i] for i in order], [names[i] for i in order], loc="upper right", ncol=ncol, fontsize=9.5,
               borderaxespad=0.2, handlelength=1.6, columnspacing=1.2, **_BOXED)
+
+
+def _coverage_panel(ax, entries: list[_Entry], months: int) -> None:
+    _step_bars(ax, entries, coverage_at_end, "Share of the people wanting the step who are in service",
+               f"Coverage of each step at month {months}", floor=entries[0].scenario.get("problem.coverage_floor"),
+               xmax=1.0)
+
+
+def _dropout_panel(ax, entries: list[_Entry], months: int) -> None:
+    people = getattr(entries[0].scenario, "outcome_people", "people")
+    _step_bars(ax, entries, dropouts_by_step, f"{people.capitalize()} who gave up waiting there, months 1 to {months}",
+               "Where people give up")
+
+
+def _completed_panel(ax, entries: list[_Entry], months: int) -> None:
+    s = entries[0].scenario
+    for e in entries:
+        _line(ax, e, "people_completed", months)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, 0)))
+    completed = getattr(s, "outcome_completed", "people helped")
+    ax.set_ylabel("\n".join(textwrap.wrap(f"{completed.capitalize()} per month", 30)))
+    ax.set_title("People through the whole pathway")
+    _month_axis(ax, months)
 
 
 def _waste_panel(ax, entries: list[_Entry], months: int) -> None:
@@ -192,8 +224,8 @@ def _waste_panel(ax, entries: list[_Entry], months: int) -> None:
         _line(ax, e, "duplication_waste", months)
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: money(v)))
-    ax.set_ylabel("$ per month spent serving\npeople already served")
-    ax.set_title("Duplication waste")
+    ax.set_ylabel("$ per month on places\nnobody used")
+    ax.set_title("Idle and duplicated places")
     _month_axis(ax, months)
 
 
@@ -217,15 +249,17 @@ def _figure(entries: list[_Entry], months: int, title: str, footnote: str, cross
 
     with rc_context(STYLE):
         note_lines = textwrap.wrap(footnote, 165)
-        fig = Figure(figsize=(13, 15.5), layout="constrained")
+        fig = Figure(figsize=(13, 20), layout="constrained")
         FigureCanvasAgg(fig)
-        gs = fig.add_gridspec(4, 2, height_ratios=[1.55, 1, 1, 0.06 + 0.05 * len(note_lines)])
+        gs = fig.add_gridspec(5, 2, height_ratios=[1.55, 1, 1, 1, 0.06 + 0.05 * len(note_lines)])
         _outcome_panel(fig.add_subplot(gs[0, :]), entries, months, crossover, groups)
-        _trust_panel(fig.add_subplot(gs[1, 0]), entries, months)
-        _coverage_panel(fig.add_subplot(gs[1, 1]), entries, months)
-        _waste_panel(fig.add_subplot(gs[2, 0]), entries, months)
-        _members_panel(fig.add_subplot(gs[2, 1]), entries, months)
-        note = fig.add_subplot(gs[3, :])
+        _completed_panel(fig.add_subplot(gs[1, 0]), entries, months)
+        _dropout_panel(fig.add_subplot(gs[1, 1]), entries, months)
+        _trust_panel(fig.add_subplot(gs[2, 0]), entries, months)
+        _coverage_panel(fig.add_subplot(gs[2, 1]), entries, months)
+        _waste_panel(fig.add_subplot(gs[3, 0]), entries, months)
+        _members_panel(fig.add_subplot(gs[3, 1]), entries, months)
+        note = fig.add_subplot(gs[4, :])
         note.axis("off")
         note.text(0, 1, "\n".join(note_lines), va="top", ha="left", fontsize=9.5, color="#333333",
                   transform=note.transAxes)
