@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from cisim.model.scenario import BUNDLED_DIR, ScenarioError, bundled_names, load
+from cisim.model.scenario import (
+    BUNDLED_DIR,
+    OUTCOME_FIELDS,
+    OUTCOME_KEYS,
+    Scenario,
+    ScenarioError,
+    bundled_names,
+    from_dict,
+    load,
+    read_toml,
+)
 from cisim.model.schema import BY_PATH, FIELDS
 
 ABLATIONS = {
@@ -22,6 +32,40 @@ ABLATIONS = {
 }
 SEED_CASES = ("health-equity-delta", "youth-homelessness", "wealth-building", "farmworker-health")
 EXPECTED = {"isolated", "collective", "backbone-withdrawn", *ABLATIONS, *SEED_CASES}
+#: The people outputs an [outcome] table names, beyond the headline label and unit.
+PEOPLE_KEYS = ("people", "completed", "months", "completion")
+#: Words that mark a step lowering the marginalized group's access barriers.
+BARRIER_WORDS = ("transport", "ride", "outreach", "interpret", "follow", "coach", "community health worker")
+
+
+def own_tables(name: str) -> list[dict]:
+    """The TOML of a bundled scenario and of every file it extends, the scenario's own file last."""
+    chain, path = [], BUNDLED_DIR / f"{name}.toml"
+    while True:
+        raw = read_toml(path)
+        chain.insert(0, raw)
+        if "extends" not in raw:
+            return chain
+        path = BUNDLED_DIR / f"{raw['extends']}.toml"
+
+
+def entrants(sc) -> float:
+    """People entering need in a month if nobody were on the pathway or helped yet (incidence times the groups'
+    shares and need): an upper bound, since those on the pathway or helped are out of the pool at risk."""
+    v = sc.values
+    share, need = v["problem.marginalized_share"], v["problem.marginalized_need"]
+    return v["problem.population"] * v["problem.incidence"] * ((1 - share) + share * need)
+
+
+def cost_of_the_need(sc) -> float:
+    """What serving everyone entering need would cost a month: entrants x sum(need_rate x duration x unit_cost)."""
+    return entrants(sc) * sum(d["need_rate"] * d["duration"] * d["unit_cost"] for d in sc.domains.values())
+
+
+def organizations_money(sc) -> float:
+    """The organizations' money a month: their own funds plus the funder's budget."""
+    v = sc.values
+    return v["coalition.size"] * v["coalition.budget_mean"] * v["coalition.own_funds_share"] + v["funder.budget"]
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -91,8 +135,11 @@ def test_no_backbone_keeps_the_collective_values():
         "conditions.community_voice",
         "funder.budget",
         "coalition.size",
-        "backbone.half_saturation",
+        "backbone.salary",
+        "backbone.staff_per_member",
         "problem.population",
+        "problem.incidence",
+        "problem.dropout",
     ):
         assert sc.get(path) == collective.get(path)
     # a value the collective file leaves to the schema default is inherited as that default
@@ -134,14 +181,63 @@ def test_seed_cases_replace_domains_and_sectors(name):
         assert d["need_rate"] == own["domains"][key]["need_rate"]
         assert d["label"] and d["unit_cost"] > 0 and 0 <= d["visibility"] <= 1
     assert sc.outcome_label != collective.outcome_label
-    # the behaviour is inherited from the collective scenario
-    for path in ("conditions.common_agenda", "backbone.budget_share", "trust.threshold"):
+    # the behaviour is inherited from the collective scenario: a seed case sets only its own sizes
+    assert set(own) <= {"extends", "replace", "name", "description", "months", "outcome", "domains", "sectors",
+                        "coalition", "funder", "problem"}
+    for path in ("conditions.common_agenda", "backbone.budget_share", "trust.threshold", "behaviour.gap_response"):
         assert sc.get(path) == collective.get(path)
-    # 20 to 40 partners, and money calibrated like the collective scenario
-    v = sc.values
-    assert 20 <= v["coalition.size"] <= 40
-    cost = sum(v["problem.population"] * d["need_rate"] * d["unit_cost"] for d in sc.domains.values())
-    assert 0.45 <= cost / (v["coalition.size"] * v["coalition.budget_mean"]) <= 0.7
+    # 20 to 40 partners, and money calibrated like the collective scenario: the need is of the order of the
+    # organizations' money (about 0.7 of it once the pool at risk has settled), so where the money goes matters
+    assert 20 <= sc.values["coalition.size"] <= 40
+    assert 0.6 <= cost_of_the_need(sc) / organizations_money(sc) <= 1.2
+
+
+def test_the_collective_scenario_is_calibrated_like_the_seed_cases():
+    sc = load("collective")
+    assert 0.6 <= cost_of_the_need(sc) / organizations_money(sc) <= 1.2
+
+
+# --- the pathway
+
+
+@pytest.mark.parametrize("name", bundled_names())
+def test_every_step_has_its_own_duration_and_cost(name):
+    sc = load(name)
+    tables = own_tables(name)
+    for dname, d in sc.domains.items():
+        # written in a file of the scenario's chain, not left to the schema's default
+        for key in ("need_rate", "duration", "unit_cost", "visibility"):
+            assert any(key in t.get("domains", {}).get(dname, {}) for t in tables), (dname, key)
+        assert 0 < d["need_rate"] <= 1
+        assert 1 <= d["duration"] <= 24
+        assert d["unit_cost"] > 0
+    assert len({d["duration"] for d in sc.domains.values()}) > 1, "steps take different times"
+
+
+@pytest.mark.parametrize("name", bundled_names())
+def test_every_pathway_has_steps_that_lower_barriers(name):
+    sc = load(name)
+    relief = {k: d["barrier_relief"] for k, d in sc.domains.items() if d["barrier_relief"] > 0}
+    assert relief, "at least one step lowers the marginalized group's access barrier"
+    for k in relief:
+        text = f"{k} {sc.domains[k]['label']}".lower()
+        assert any(w in text for w in BARRIER_WORDS), (k, sc.domains[k]["label"])
+        assert 0 < relief[k] <= 0.5
+    # barriers are lowered by the unglamorous steps, not the visible ones
+    assert max(sc.domains[k]["visibility"] for k in relief) <= 0.7
+
+
+def test_steps_are_in_the_order_people_pass_them():
+    order = {
+        "youth-homelessness": ("outreach", "shelter", "case_management", "housing"),
+        "health-equity-delta": ("transportation", "clinics", "follow_up", "chronic_care"),
+        "wealth-building": ("literacy", "banking", "coaching", "credit", "homeownership"),
+        "farmworker-health": ("rights_education", "health_care", "transportation", "interpretation", "legal"),
+        "collective": ("clinics", "transportation", "follow_up"),
+    }
+    for name, steps in order.items():
+        names = load(name).domain_names
+        assert [names.index(s) for s in steps] == sorted(names.index(s) for s in steps), name
 
 
 def test_seed_case_visibility_favours_visible_work():
@@ -202,6 +298,107 @@ def test_extends_relative_path_and_chain(tmp_path):
     assert sc.get("backbone.budget_share") == load("collective").get("backbone.budget_share")
     assert [Path(s).name for s in sc.sources] == ["collective.toml", "base.toml", "child.toml"]
     assert sc.description == ""  # a description is not inherited
+
+
+# --- the outputs in the scenario's own words
+
+
+@pytest.mark.parametrize("name", bundled_names())
+def test_every_scenario_names_its_people_outputs(name):
+    sc = load(name)
+    tables = own_tables(name)
+    for key in ("label", "unit", *PEOPLE_KEYS):
+        value = getattr(sc, OUTCOME_FIELDS[key])
+        assert isinstance(value, str) and value.strip()
+        # written in a file of the chain, not the generic default
+        assert any(key in t.get("outcome", {}) for t in tables), key
+        assert value != getattr(Scenario, OUTCOME_FIELDS[key]), key
+
+
+@pytest.mark.parametrize("name", SEED_CASES)
+def test_seed_cases_name_their_own_people(name):
+    sc, collective = load(name), load("collective")
+    for key in ("label", "unit", "people", "completed"):
+        assert getattr(sc, OUTCOME_FIELDS[key]) != getattr(collective, OUTCOME_FIELDS[key]), key
+
+
+def test_youth_homelessness_speaks_of_young_people_and_housing():
+    sc = load("youth-homelessness")
+    assert sc.outcome_people == "young people"
+    assert sc.outcome_months == "months to permanent housing"
+    assert "housed" in sc.outcome_completed
+    assert sc.outcome_completion == "program completion"
+
+
+def test_the_variants_inherit_the_collective_words():
+    collective = load("collective")
+    for name in ("isolated", "backbone-withdrawn", *ABLATIONS):
+        sc = load(name)
+        for f in OUTCOME_FIELDS.values():
+            assert getattr(sc, f) == getattr(collective, f), (name, f)
+
+
+def test_outcome_defaults_when_a_file_names_nothing(tmp_path):
+    path = write(tmp_path, "plain", 'extends = "collective"\nreplace = ["outcome"]\n[outcome]\n')
+    sc = load(path)
+    assert sc.outcome_people == "people"
+    assert sc.outcome_completed == "people helped"
+    assert sc.outcome_months == "months from entry to completion"
+    assert sc.outcome_completion == "completion rate"
+    assert sc.outcome_label == Scenario.outcome_label
+
+
+def test_outcome_words_survive_copy_to_dict_and_replace():
+    sc = load("youth-homelessness")
+    words = {f: getattr(sc, f) for f in OUTCOME_FIELDS.values()}
+    assert {f: getattr(sc.copy(), f) for f in OUTCOME_FIELDS.values()} == words
+    raw = sc.to_dict()
+    assert raw["outcome"] == {k: words[f] for k, f in OUTCOME_FIELDS.items()}
+    again = from_dict(raw, source="again")
+    assert {f: getattr(again, f) for f in OUTCOME_FIELDS.values()} == words
+    changed = sc.replace({"conditions.common_agenda": 0.0, "months": 36})
+    assert {f: getattr(changed, f) for f in OUTCOME_FIELDS.values()} == words
+    renamed = sc.replace({"outcome.people": "youth"})
+    assert renamed.outcome_people == "youth"
+    assert renamed.outcome_months == words["outcome_months"]
+    assert sc.outcome_people == "young people"
+
+
+def test_outcome_keys_are_strings():
+    assert set(OUTCOME_KEYS) == {"label", "unit", *PEOPLE_KEYS}
+    assert all(t is str for t in OUTCOME_KEYS.values())
+    assert set(OUTCOME_FIELDS.values()) <= set(Scenario.__dataclass_fields__)
+
+
+@pytest.mark.parametrize("key", ["label", "unit", *PEOPLE_KEYS])
+def test_an_outcome_key_that_is_not_a_string_names_file_and_key(tmp_path, key):
+    path = write(tmp_path, "words", f'extends = "collective"\n[outcome]\n{key} = 3\n')
+    assert_names(error_of(path), path, f"outcome.{key}", "expected a string", "3")
+
+
+def test_an_empty_outcome_word_names_file_and_key(tmp_path):
+    path = write(tmp_path, "empty", 'extends = "collective"\n[outcome]\ncompleted = "  "\n')
+    assert_names(error_of(path), path, "outcome.completed", "expected a non-empty string")
+
+
+def test_an_unknown_outcome_key_suggests(tmp_path):
+    path = write(tmp_path, "typo", 'extends = "collective"\n[outcome]\ncompleters = "people"\n')
+    assert_names(error_of(path), path, "outcome.completers", "unknown key", "did you mean 'completed'")
+
+
+def test_replace_checks_outcome_words():
+    with pytest.raises(ScenarioError) as info:
+        load("collective").replace({"outcome.months": 12})
+    assert info.value.key == "outcome.months"
+    assert "expected a string" in str(info.value)
+
+
+def test_a_bad_outcome_word_in_a_parent_names_the_parent(tmp_path):
+    parent = write(tmp_path, "parent", 'extends = "collective"\n[outcome]\npeople = ["a", "b"]\n')
+    child = write(tmp_path, "child", 'extends = "parent"\n[coalition]\nsize = 25\n')
+    err = error_of(child)
+    assert_names(err, parent, "outcome.people", "expected a string")
+    assert "child.toml" in str(err)
 
 
 # --- errors in files
