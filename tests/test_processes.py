@@ -457,10 +457,12 @@ def test_an_isolated_organization_moves_money_toward_the_pressure_it_sees():
 def test_a_member_with_shared_measurement_responds_to_a_step_it_does_not_serve():
     path = pathway(2, WAIT=[0.0, 90.0], SLOTS=[0.0, 9.0])  # pressure 0 and 9; the member serves only step 0
     alone, _ = allocation([1.0, 0.0], path=path)
-    shared, fresh = allocation([1.0, 0.0], member=1.0, e_measure=1.0, path=path)
-    unmeasured, _ = allocation([1.0, 0.0], member=1.0, e_measure=0.0, path=path)
+    shared, fresh = allocation([1.0, 0.0], member=1.0, align=1.0, e_measure=1.0, path=path)
+    unmeasured, _ = allocation([1.0, 0.0], member=1.0, align=1.0, e_measure=0.0, path=path)
+    unaligned, _ = allocation([1.0, 0.0], member=1.0, align=0.0, e_measure=1.0, path=path)
     np.testing.assert_allclose(alone, [0.75, 0.25])
     np.testing.assert_allclose(unmeasured, alone)  # without shared measurement it sees what it serves only
+    np.testing.assert_allclose(unaligned, alone)  # and the whole pathway matters to it as far as it shares the agenda
     wanted = np.array([0.5, 0.5 * (1 + 4 * 9 / 10)])
     np.testing.assert_allclose(shared, 0.5 * np.array([1.0, 0.0]) + 0.5 * wanted / wanted.sum())
     assert shared[1] > alone[1] and fresh[1] == pytest.approx(shared[1]) and fresh[0] == 0.0
@@ -763,8 +765,12 @@ def test_capability_spills_over_trusted_ties_across_sectors_only():
 
 def test_coordination_needs_enough_trusted_partners():
     q = np.empty(3)
-    coordination(params(COORD_TIES=3.0), R, 0.8, rows(1, 1, 0), np.array([1.0, 5.0, 5.0]), q)
-    np.testing.assert_allclose(q, [0.8 / 3, 0.8, 0.0])
+    align = rows(1.0, 0.0, 1.0)
+    coordination(params(COORD_TIES=3.0, COORD_MAX=1.0), R, 0.8, rows(1, 1, 0), align, np.array([1.0, 5.0, 5.0]), q)
+    # an aligned member with a third of the partners it needs; an unaligned one only refers (half); an outsider
+    np.testing.assert_allclose(q, [0.8 / 3, 0.8 * 0.5, 0.0])
+    coordination(params(COORD_TIES=3.0, COORD_MAX=0.6), R, 0.8, rows(1, 1, 0), align, np.array([1.0, 5.0, 5.0]), q)
+    np.testing.assert_allclose(q, [0.6 * 0.8 / 3, 0.6 * 0.8 * 0.5, 0.0])  # never more than coordination_max
 
 
 # ---------------------------------------------------------------- alignment (7.7)

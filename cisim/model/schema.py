@@ -151,7 +151,7 @@ FIELDS: tuple[Field, ...] = (
        "coalition's work themselves when no backbone staff do it (1: a meeting costs them twice as much).",
        label="Members' burden without staff"),
     # --- behaviour
-    _F("behaviour.alignment_rate", 0.06, 0, 0.5, "per month", "Speed of alignment with the common agenda.",
+    _F("behaviour.alignment_rate", 0.1, 0, 0.5, "per month", "Speed of alignment with the common agenda.",
        label="Speed of alignment"),
     _F("behaviour.adaptation_rate", 0.1, 0, 1, "per month", "Share of the way to what it wants an organization "
        "moves its money in a month: programs change slowly.", label="Speed of changing programs"),
@@ -167,7 +167,7 @@ FIELDS: tuple[Field, ...] = (
        "queues.", label="Lag of the own view"),
     _F("behaviour.coordination_ties", 3.0, 1, 50, "partners", "Trusted partners needed to coordinate fully.",
        label="Partners needed to coordinate"),
-    _F("behaviour.coordination_max", 0.7, 0, 1, "share", "Most of an organization's work that coordination "
+    _F("behaviour.coordination_max", 0.9, 0, 1, "share", "Most of an organization's work that coordination "
        "reaches: it removes part of the overlap, not all.", label="Reach of coordination"),
     _F("behaviour.coordination_cost", 0.05, 0, 1, "share", "Share of coordinated service money spent on "
        "referrals and agreements.", label="Cost of coordinating"),

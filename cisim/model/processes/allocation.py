@@ -13,12 +13,15 @@ def allocate(P, r, e_measure, e_reinforce, path, agenda, voice, exists, member, 
     """Move each organization's allocation ``alloc[r]`` a step toward what it wants this month, and record in
     ``fresh[r]`` the share of its money it moved into each step (start-up costs fall on it).
 
-    It wants a mix of its own mission and the common agenda (by its alignment), pulled toward the waiting it
-    sees and away from places it sees empty: its own view, or for a member the whole pathway as far as
-    shared measurement works, weighted for a member by what community voice asks.  A coordinating member
-    also fills the steps its trusted partners leave uncovered and leans toward its comparative advantage.  ``score`` and
-    ``demand`` are scratch.
+    It wants a mix of its own mission and its part of the common agenda, by its alignment (the agenda's
+    shares weighted by its own capability: it pursues the shared priorities where it is good).  That wish
+    is pulled toward the waiting it sees and away from places it sees empty: its own view, or for a member
+    the whole pathway as far as shared measurement works and the member shares the agenda; and, for a
+    member, weighted by what community voice asks.  A coordinating member also fills the steps its trusted
+    partners leave uncovered and leans toward its comparative advantage.  ``score`` and ``demand`` are
+    scratch.
     """
+
     N = alloc.shape[1]
     D = alloc.shape[2]
     rate = P[r, ADAPT]
@@ -45,9 +48,16 @@ def allocate(P, r, e_measure, e_reinforce, path, agenda, voice, exists, member, 
             for d in range(D):
                 cap_mean += cap[r, i, d]
             specialize = advantage * q[i] * D / max(1e-9, cap_mean)
+        # its part of the agenda: the shared priorities, pursued through what it does well
+        fit = 0.0
         for d in range(D):
-            desire = (1 - a) * mission[r, i, d] + a * agenda[d]
-            s = shared * pressure(path, r, d) + (1 - shared) * seen[r, i, d]
+            fit += agenda[d] * cap[r, i, d]
+        for d in range(D):
+            desire = (1 - a) * mission[r, i, d] + a * agenda[d] * cap[r, i, d] / fit
+            # the whole pathway matters to a member as far as it shares the agenda; beyond that, it attends to
+            # the steps it serves itself, now seen as they are
+            whole = pressure(path, r, d) * (a + (1 - a) * min(1.0, alloc[r, i, d] * D))
+            s = shared * whole + (1 - shared) * seen[r, i, d]
             desire *= max(0.05, 1.0 + gap * s / (1.0 + abs(s))) * (1.0 + m * voice[d])
             if m > 0:
                 uncovered = max(0.0, 1.0 - score[d] / demand[d]) if demand[d] > 0 else 0.0

@@ -133,7 +133,7 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
                                                              budget, meet, service)
     pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, not start, mean_trust, degree,
           partners, n_partners, keep, tstats)
-    coordination(P, r, e_reinforce, member, degree, q)
+    coordination(P, r, e_reinforce, member, align, degree, q)
     extra_total = 0.0
     if start:
         # the status quo: every organization on its own, adapting to what it sees, until the queues settle

@@ -64,6 +64,6 @@ def months_to_completion(PD, r, path):
     for k in range(path.shape[2]):
         arrived = path[r, ARRIVED, k]
         waiting = path[r, WAIT, k] + path[r, WAIT + 1, k]
-        wait = waiting / arrived if arrived > 0 else 0.0
+        wait = waiting / arrived if arrived > 1e-9 else 0.0  # nobody arriving: no wait to measure
         total += PD[r, k, NEED_RATE] * (wait + PD[r, k, DURATION])
     return total / (1.0 - none)

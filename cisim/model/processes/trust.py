@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from cisim.model.compiled import compiled
-from cisim.model.layout import COORD_TIES, SPILLOVER, T_BETRAYAL, T_CROSS, T_DECAY, T_FAIL, T_GROWTH, T_THRESHOLD
+from cisim.model.layout import (
+    COORD_MAX,
+    COORD_TIES,
+    SPILLOVER,
+    T_BETRAYAL,
+    T_CROSS,
+    T_DECAY,
+    T_FAIL,
+    T_GROWTH,
+    T_THRESHOLD,
+)
 
 
 @compiled
@@ -115,8 +125,13 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
 
 
 @compiled
-def coordination(P, r, e_reinforce, member, degree, q):
-    """Each member's coordination level (0..1) into ``q``: full with ``behaviour.coordination_ties`` trusted
-    partners, scaled by the effective level of mutually reinforcing activities."""
+def coordination(P, r, e_reinforce, member, align, degree, q):
+    """Each member's coordination level (0..1) into ``q``: the share of its work that referrals and a split
+    of the work reach.  It rises with its trusted partners (full with ``behaviour.coordination_ties`` of
+    them), with the effective level of mutually reinforcing activities, and with its alignment: referrals
+    between trusted partners need no common plan, splitting the work does (half each).  Coordination never
+    reaches more than ``behaviour.coordination_max`` of its work."""
+    top = P[r, COORD_MAX]
     for i in range(q.shape[0]):
-        q[i] = e_reinforce * member[r, i] * min(1.0, degree[i] / P[r, COORD_TIES])
+        plan = 0.5 * (1.0 + align[r, i])
+        q[i] = top * e_reinforce * member[r, i] * plan * min(1.0, degree[i] / P[r, COORD_TIES])
