@@ -7,7 +7,8 @@ import numpy as np
 from cisim.experiments.robustness import knife_edges
 
 #: The rows of the closing note's table that moved the gain most (each moves in both scenarios).
-ROWS = ["funder.budget", "problem.incidence", "coalition.home_capability", "backbone.build_rate",
+ROWS = ["funder.budget", "behaviour.coordination_max", "problem.population", "coalition.home_capability",
+        "backbone.build_rate",
         "trust.threshold", "backbone.salary", "behaviour.adaptation_rate", "coalition.size"]
 
 

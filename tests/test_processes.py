@@ -555,7 +555,7 @@ def test_after_the_funding_ends_staff_are_paid_from_the_reserve_until_it_runs_ou
 
 def test_backbone_month_takes_in_its_income_and_pays_its_staff():
     P = params(FUNDER=10000.0, BB_SHARE=0.1, BB_EXTRA=0.0, BB_SALARY=100.0, BB_HIRING=2.0)
-    G = state(FUND_FACTOR=1.0, BB_FUNDED=1.0)
+    G = state(FUND_FACTOR=1.0, BB_FUNDED=1.0, COALITION=1.0)
     spend = backbone_month(P, G, R, 10.0, 3)
     assert G[0, L.BB_INCOME] == pytest.approx(1000.0) and spend == pytest.approx(500.0)
     assert G[0, L.BB_STAFF] == pytest.approx(5.0) and G[0, L.BB_RESERVE] == pytest.approx(500.0)
@@ -566,7 +566,7 @@ def stocks_after(staff: float, members: float = 10.0, domains: int = 5, start: f
     P = params(**{"BB_BUILD": 0.1, "BB_DECAY": 0.02, "BB_HILL": 2.0, "BB_PER_MEMBER": 0.1, "BB_PER_DOMAIN": 0.2,
                   **p})
     P[0, L.BB_EFFORT:L.BB_EFFORT + 6] = 1.0
-    G = state(BB_STAFF=staff)
+    G = state(BB_STAFF=staff, COALITION=1.0)
     G[0, L.STOCK:L.STOCK + 6] = start
     build_stocks(P, G, R, members, domains)
     return G[0, L.STOCK:L.STOCK + 6]
@@ -587,17 +587,21 @@ def test_stocks_grow_with_effort_and_decay_without_it():
     P = params(BB_BUILD=0.1, BB_DECAY=0.02)
     P[0, L.BB_EFFORT:L.BB_EFFORT + 6] = 1.0
     P[0, L.BB_EFFORT + 5] = 0.0  # no effort on funding: that stock only decays
-    G = state(BB_STAFF=50.0)
+    G = state(BB_STAFF=50.0, COALITION=1.0)
     G[0, L.STOCK:L.STOCK + 6] = 0.5
     build_stocks(P, G, R, 10.0, 5)
     assert np.all(G[0, L.STOCK:L.STOCK + 5] > 0.5) and G[0, L.STOCK + 5] == pytest.approx(0.49)
+    G = state(BB_STAFF=50.0, COALITION=0.0)  # a dissolved coalition: its staff have nobody to work for
+    G[0, L.STOCK:L.STOCK + 6] = 0.5
+    build_stocks(P, G, R, 10.0, 5)
+    np.testing.assert_allclose(G[0, L.STOCK:L.STOCK + 6], 0.49)
 
 
 def test_the_effort_on_supporting_the_work_is_kept_as_convening():
     P = params(BB_BUILD=0.1, BB_DECAY=0.02, BB_HILL=2.0, BB_PER_MEMBER=0.1, BB_PER_DOMAIN=0.2)
     P[0, L.BB_EFFORT:L.BB_EFFORT + 6] = 1.0
     for staff, effort in ((2.0, 0.5), (0.0, 0.0), (1.0, 0.25 / 1.25)):
-        G = state(BB_STAFF=staff, CONVENING=0.7)
+        G = state(BB_STAFF=staff, CONVENING=0.7, COALITION=1.0)
         build_stocks(P, G, R, 10.0, 5)
         assert G[0, L.CONVENING] == pytest.approx(effort)
 

@@ -33,6 +33,7 @@ from cisim.experiments.labels import label
 from cisim.model import layout as L
 from cisim.model.coalition import CoalitionModel
 from cisim.model.formats import money, percent, share
+from cisim.model.processes.setup import has_coalition
 from cisim.model.scenario import load
 from cisim.model.schema import BY_PATH, COLUMN, CONDITIONS
 
@@ -221,6 +222,9 @@ def _month_text(model: CoalitionModel) -> str:
 def network_headline(model: ClassroomModel) -> str:
     n = len(model.organizations)
     if not _in_coalition(model):
+        if has_coalition(model.world.P, 0):
+            return (f"The coalition dissolved: fewer than {int(model.setting.get('coalition.min_members'))} "
+                    f"members were left to meet · each of the {n} organizations works alone")
         return f"No coalition: each of the {n} organizations works alone"
     members = int(model.world.member[0, :n].sum())
     ties = trusted_ties(model)
@@ -237,7 +241,7 @@ def coverage_headline(model: ClassroomModel) -> str:
     gaps = int(np.sum(cov < floor))
     waste = float(model.world.out[0, L.O_WASTE])
     return (f"Weakest: {labels[weakest]} ({percent(cov[weakest], 0)}) · {gaps} of {len(cov)} services are gaps · "
-            f"{money(waste)} a month on people already served")
+            f"{money(waste)} a month on places nobody used")
 
 
 def outcome_headline(model: ClassroomModel) -> str:
@@ -326,7 +330,7 @@ def network_handles(model: ClassroomModel, sectors: bool = False) -> list:
     handles += [Line2D([], [], color="#1a1a1a", linewidth=1.4, label="trust across sectors"),
                 Line2D([], [], color="#a0a0a0", linewidth=1.0, label="trust within a sector")]
     if _in_coalition(model):
-        handles.append(Patch(facecolor=LEFT_COLOR, edgecolor="#8a8a8a", label="left"))
+        handles.append(Patch(facecolor=LEFT_COLOR, edgecolor="#8a8a8a", label="not a member"))
     return handles
 
 
@@ -392,7 +396,7 @@ def _coverage_setup(ax, model: ClassroomModel) -> tuple[Artists, list]:
     _plain_axes(ax)
     _legend_above(ax, [Patch(facecolor=GAP_COLOR, label="gap: below the floor"),
                        Patch(facecolor=OK_COLOR, label="covered"),
-                       Patch(facecolor="white", edgecolor=DUPLICATE_COLOR, hatch="////", label="duplicated effort"),
+                       Patch(facecolor="white", edgecolor=DUPLICATE_COLOR, hatch="////", label="paid for, not used"),
                        Line2D([], [], color="#222222", linestyle="--", label=f"floor ({share(floor)})")], ncol=2)
     covered = list(ax.barh(y, np.zeros(d), height=0.68, color=OK_COLOR))
     duplicated = list(ax.barh(y, np.zeros(d), height=0.68, color="white", edgecolor=DUPLICATE_COLOR, hatch="////",
@@ -444,7 +448,7 @@ def _outcome_setup(ax, model: ClassroomModel) -> tuple[Artists, list]:
     art = _history_setup(ax, model, baseline_for(model).outcome, 1.0)
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_ylabel("People in need who get\nevery service they need", fontsize=FONT)
+    ax.set_ylabel("People who get every\nservice they need", fontsize=FONT)
     return art
 
 
@@ -491,15 +495,15 @@ class View:
 VIEWS: tuple[View, ...] = (
     View("network", "The coalition",
          "Each dot is an organization (colour: sector, size: budget); a line joins two members who trust "
-         "each other enough to coordinate; grey dots have left the coalition.",
+         "each other enough to coordinate; grey dots are not members (they left, or have not joined).",
          network_headline, _network_setup, _network_update),
     View("coverage", "Coverage of each service",
-         "Each bar is the share of people needing a service who get it: red bars are gaps, hatched bars are "
-         "effort spent on people someone already serves.",
+         "Each bar is the share of the people needing a service who are in it rather than waiting: red bars "
+         "are gaps, hatched bars are places paid for that nobody used (empty, or doubling another's).",
          coverage_headline, _coverage_setup, _coverage_update),
     View("outcome", "Who gets helped",
-         "The share of people in need who get every service on their path; the dashed line is the same "
-         "organizations, same seed, each working alone.",
+         "Of the people leaving the pathway, the share who got every service they needed rather than giving "
+         "up waiting; the dashed line is the same organizations, same seed, each working alone.",
          outcome_headline, _outcome_setup, _outcome_update),
     View("equity", "The equity gap",
          "How many percentage points better the majority group does than the marginalized group: "

@@ -85,7 +85,7 @@ FIELDS: tuple[Field, ...] = (
        label="Access of the marginalized"),
     _F("problem.coverage_floor", 0.5, 0, 1, "share", "Share of a step's demand in service below which the step "
        "counts as a gap.", label="Coverage floor"),
-    _F("problem.target", 0.5, 0, 1, "outcome", "Outcome level for the months-to-target output.",
+    _F("problem.target", 0.7, 0, 1, "outcome", "Outcome level for the months-to-target output.",
        label="Outcome target"),
     # --- backbone
     _F("backbone.budget_share", 0.08, 0, 0.9, "share", "Share of the funder budget given to the backbone.",
@@ -190,9 +190,9 @@ FIELDS: tuple[Field, ...] = (
        label="Value of trusted partners"),
     _F("behaviour.tolerance", 0.06, 0, 10, "ratio", "Largest cost an organization accepts for nothing "
        "(spread uniform from 0).", label="Cost members accept"),
-    _F("behaviour.voice_weight", 5.0, 0, 50, "ratio", "Extra weight members give the marginalized group's waiting "
-       "and barriers at full community voice.", label="Weight of community voice"),
-    # --- systems change
+    _F("behaviour.voice_weight", 5.0, 0, 50, "ratio", "How much more, at full community voice, members wish "
+       "to fund the steps that lower barriers (by the barrier left) and where the marginalized group makes up more "
+       "of the waiting.", label="Weight of community voice"),
     _F("policy.advocacy_exponent", 2.0, 1, 6, "exponent", "Superlinearity of influence in the aligned share.",
        "seed 004: leveraging influence (value assumed)", label="Leverage of aligned advocacy"),
     _F("policy.advocacy_threshold", 0.1, 0, 1, "influence", "Influence needed to move policy.",

@@ -167,6 +167,9 @@ class World:
         self.month += 1
         if self.month > 1 and (self.month - 1) % self.block == 0:
             self._draw_block()
+        # this month's joins and departures, counted from here: an event's leavers count too
+        self.G[:, L.JOINED] = 0.0
+        self.G[:, L.LEFT] = 0.0
         for event in self.scenario.events:
             if event.month == self.month:
                 self.apply_event(event.kind, event.value)
@@ -183,6 +186,7 @@ class World:
                 members = np.flatnonzero(self.member[r])
                 for i in members[np.argsort(-self.gweight[r, members], kind="stable")][: int(value)]:
                     leave(self.P, r, self.member, self.trust, int(i))
+                    self.G[r, L.LEFT] += 1.0
         else:
             raise ValueError(f"unknown event kind {kind!r}")
 

@@ -53,7 +53,8 @@ def allocate(P, r, e_measure, e_reinforce, path, agenda, voice, exists, member, 
         for d in range(D):
             fit += agenda[d] * cap[r, i, d]
         for d in range(D):
-            desire = (1 - a) * mission[r, i, d] + a * agenda[d] * cap[r, i, d] / fit
+            part = agenda[d] * cap[r, i, d] / fit if fit > 0 else agenda[d]
+            desire = (1 - a) * mission[r, i, d] + a * part
             # the whole pathway matters to a member as far as it shares the agenda; beyond that, it attends to
             # the steps it serves itself, now seen as they are
             whole = pressure(path, r, d) * (a + (1 - a) * min(1.0, alloc[r, i, d] * D))

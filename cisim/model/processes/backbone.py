@@ -24,6 +24,7 @@ from cisim.model.layout import (
     BB_SALARY,
     BB_SHARE,
     BB_STAFF,
+    COALITION,
     CONVENING,
     STOCK,
 )
@@ -64,11 +65,12 @@ def build_stocks(P, G, r, members, domains):
     for f in range(6):
         total += P[r, BB_EFFORT + f]
     need = staff_needed(P, r, members, domains) / 6.0
+    working = G[r, COALITION]  # a dissolved coalition's remaining staff have nobody to work for
     h = P[r, BB_HILL]
     build = P[r, BB_BUILD]
     decay = P[r, BB_DECAY]
     for f in range(6):
-        staff_f = G[r, BB_STAFF] * P[r, BB_EFFORT + f] / total if total > 0 else 0.0
+        staff_f = working * G[r, BB_STAFF] * P[r, BB_EFFORT + f] / total if total > 0 else 0.0
         if need > 0:
             x = (staff_f / need) ** h
             effort = x / (1.0 + x)

@@ -57,8 +57,6 @@ def membership(P, G, r, meetings, visibility, exists, budget, degree, tolerance,
     good, and its backbone closes.  Returns the members after the month.
     """
     coalition = G[r, COALITION]
-    G[r, JOINED] = 0.0
-    G[r, LEFT] = 0.0
     if coalition == 0:
         return 0.0
     follow = 1.0 / P[r, APPRAISAL_MONTHS]

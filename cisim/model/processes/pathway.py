@@ -120,9 +120,10 @@ def enter_need(P, PD, G, r, path):
     for g in range(2):
         back = G[r, HELPED + g] * relapse
         G[r, HELPED + g] -= back
+        G[r, HELPED + g] += route(PD, r, path, g, -1, back)  # relapses first: they are no longer at risk
         new = entrants(P, G, r, path, g)
         G[r, ENTERED] += new
-        G[r, HELPED + g] += route(PD, r, path, g, -1, new + back)
+        G[r, HELPED + g] += route(PD, r, path, g, -1, new)
         G[r, FLOW_IN + g] = new + back
 
 

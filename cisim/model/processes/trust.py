@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from cisim.model.compiled import compiled
 from cisim.model.layout import (
     COORD_MAX,
@@ -31,6 +33,13 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
     ``partners[i, :n_partners[i]]``: the later passes visit only those pairs, with no
     branch that depends on trust, and add the same terms in the same order as a pass
     over every pair would (a pair without a tie adds exactly zero there).
+
+    The numbers are the same on every CPU: each sum over an organization's row adds its
+    terms in the order of the row.  The rows' sums are added side by side, from a transposed
+    copy of the updated trust, because one row's sum is a chain of additions, each waiting
+    for the last, while the sums of many rows at once fill vector instructions.  Counts of
+    pairs are whole numbers (``exists`` and ``member`` are 0 or 1), the same in any order,
+    so they are counted as integers.
     """
     n = member.shape[1]
     growth = min(1.0, P[r, T_GROWTH] * freq * convening)
@@ -45,83 +54,108 @@ def pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening,
     sec = sector[r]
     n_members = 0.0
     n_exist = 0.0
+    # seen[j, i]: i's trust in j after the update; then the sums over each row, the growth and
+    # decay of a row's trust, and the trust in j above which a member counts j as a partner
+    # (infinite for a non-member j)
+    seen = np.empty((n + 6, n))
+    s = seen[n]
+    w_sum = seen[n + 1]
+    a_sum = seen[n + 2]
+    gain = seen[n + 3]
+    loss = seen[n + 4]
+    bar = seen[n + 5]
     # keep: trust kept towards each organization this month, less if it failed to deliver
     for j in range(n):
         n_members += m[j]
         n_exist += e[j]
         keep[j] = 1.0 - betrayal if (m[j] > 0 and fail[r, j] < fail_rate) else 1.0
-    within = 0.0
-    n_within = 0.0
-    across = 0.0
-    n_across = 0.0
-    dense = 0.0
-    # branch-free inner loops, so that they compile to vector instructions
+        bar[j] = threshold if m[j] > 0 else np.inf
     for i in range(n):
         row = trust[r, i]
-        plist = partners[i]
-        c = 0
         mi = m[i]
-        ei = e[i]
         si = sec[i]
         if update:
-            g_same = mi * growth
-            g_cross = mi * growth * cross
+            # growth and decay depend on the row only through its sector and membership
+            if i == 0 or mi != m[i - 1] or si != sec[i - 1]:
+                g_same = mi * growth
+                g_cross = mi * growth * cross
+                for j in range(n):
+                    gain[j] = m[j] * (g_cross + (g_same - g_cross) * (1.0 if sec[j] == si else 0.0))
+                    loss[j] = decay_alone + mi * m[j] * (decay_met - decay_alone)
             for j in range(n):
-                mm = mi * m[j]
-                g = m[j] * (g_cross + (g_same - g_cross) * (1.0 if sec[j] == si else 0.0))
-                decay = decay_alone + mm * (decay_met - decay_alone)
                 t = row[j]
-                t = (t + g * (1.0 - t) - decay * t) * keep[j]
+                t = (t + gain[j] * (1.0 - t) - loss[j] * t) * keep[j]
                 row[j] = min(1.0, max(0.0, t))
             row[i] = 0.0
-        s = 0.0
-        w_sum = 0.0
-        w_n = 0.0
-        a_sum = 0.0
-        a_n = 0.0
-        d_n = 0.0
+        plist = partners[i]
+        c = 0
+        bar_i = bar[i]
+        bar[i] = np.inf  # oneself is no partner
         for j in range(n):
             t = row[j]
-            ej = ei * e[j]
-            mm = mi * m[j]
-            same = 1.0 if sec[j] == si else 0.0
-            trusted = 1.0 if t > threshold else 0.0
-            w = mm * trusted
+            seen[j, i] = t
             plist[c] = j  # written always, kept only for a trusted partner: no branch
-            c += 1 if (w > 0 and j != i) else 0
-            s += mm * t
-            w_sum += ej * same * t
-            w_n += ej * same
-            a_sum += ej * (1.0 - same) * t
-            a_n += ej * (1.0 - same)
-            d_n += ej * trusted
-        # oneself: trust 0, no tie, not a pair
+            c += 1 if t > bar[j] else 0
+        bar[i] = bar_i
+        c = c if mi > 0 else 0  # a non-member has no partners
         n_partners[i] = c
-        w_n -= ei
-        mean_trust[i] = s / max(1.0, n_members - 1.0)
         degree[i] = c  # trusted partners, a whole number: the same as summing the ties
-        within += w_sum
-        n_within += w_n
-        across += a_sum
-        n_across += a_n
-        dense += d_n
+        s[i] = 0.0
+        w_sum[i] = 0.0
+        a_sum[i] = 0.0
+    # every row's sums over j at once, each adding its terms in the order of j (a term that is
+    # zero, from a pair of the other kind, changes no sum of terms that are 0 or more)
+    same_pairs = 0
+    trusted_pairs = 0
+    for j in range(n):
+        col = seen[j]
+        mj = m[j]
+        ej = e[j]
+        sj = sec[j]
+        for i in range(n):
+            t = col[i]
+            x = e[i] * ej
+            xt = x * t
+            same = sec[i] == sj
+            s[i] += m[i] * mj * t
+            w_sum[i] += xt if same else 0.0
+            a_sum[i] += 0.0 if same else xt
+            same_pairs += 1 if (x > 0) & same else 0
+            trusted_pairs += 1 if (x > 0) & (t > threshold) else 0
+    within = 0.0
+    across = 0.0
+    for i in range(n):
+        mean_trust[i] = s[i] / max(1.0, n_members - 1.0)
+        within += w_sum[i]
+        across += a_sum[i]
+    n_within = same_pairs - n_exist  # oneself: same sector, not a pair
+    n_across = n_exist * n_exist - same_pairs
     stats[0] = within / n_within if n_within > 0 else 0.0
     stats[1] = across / n_across if n_across > 0 else 0.0
-    stats[2] = dense / (n_exist * (n_exist - 1.0)) if n_exist > 1 else 0.0
+    stats[2] = trusted_pairs / (n_exist * (n_exist - 1.0)) if n_exist > 1 else 0.0
 
-    # cross-pollination: over trusted cross-sector ties, learn the partner's specialty
+    # cross-pollination: over trusted cross-sector ties, learn the partner's specialty.  A lift
+    # is mostly positive, but not predictably so: it is added without a branch.  Partners of
+    # one's own sector come in runs (sectors are blocks of organizations), so they are skipped
+    # with a branch, and the next lift of the same capability does not wait for one of theirs.
+    # Indices read from arrays are made unsigned: numba then leaves out its wrap-around of
+    # negative indices.
     spill = P[r, SPILLOVER] / max(1.0, n_members)
     if update and spill > 0:
+        hm = home[r]
+        cp = cap[r]
         for i in range(n):
             si = sec[i]
             plist = partners[i]
+            ci = cp[i]
             for k in range(n_partners[i]):
-                j = plist[k]
-                if sec[j] != si:
-                    d = home[r, j]
-                    lift = cap[r, j, d] - cap[r, i, d]
-                    if lift > 0:
-                        cap[r, i, d] += spill * lift
+                j = np.uint64(plist[k])
+                if sec[j] == si:
+                    continue
+                d = np.uint64(hm[j])
+                x = ci[d]
+                lift = cp[j, d] - x
+                ci[d] = x + spill * lift if lift > 0 else x
 
 
 @compiled
