@@ -36,7 +36,7 @@ from cisim.model.processes.pathway import (
     route,
     start_services,
 )
-from cisim.model.processes.perception import SQRT12, own_view, pressure
+from cisim.model.processes.perception import SQRT12, own_view, pressure, pressures
 from cisim.model.processes.setup import has_backbone, has_coalition, setup_run
 from cisim.model.processes.trust import coordination, pairs
 from cisim.model.processes.voice import voice_weights
@@ -329,7 +329,9 @@ def view(alloc: list[float], seen: list[float], fill: float = 0.5, exists: float
     P = params(**{"NOISE": 0.0, "LAG": 1.0, **p})
     path = pathway(2, WAIT=[12.0, 30.0], WAIT_M=[8.0, 0.0], SLOTS=[9.0, 9.0])
     s = np.array([[seen]], dtype=float)
-    own_view(P, R, path, rows(exists), np.array([[alloc]], dtype=float), float32_view((1, 1, 2), fill), s)
+    asks = np.empty(path.shape[2])
+    pressures(path, R, asks)
+    own_view(P, R, asks, rows(exists), np.array([[alloc]], dtype=float), float32_view((1, 1, 2), fill), s)
     return s[0, 0]
 
 
@@ -431,7 +433,9 @@ def allocation(alloc: list[float], mission: list[float] = (0.5, 0.5), seen: list
     if partner_served is not None:
         served[0, 1] = partner_served
         partners[0, 0], n_partners[0] = 1, 1
-    allocate(P, R, e_measure, e_reinforce, path, np.array([0.5, 0.5]), np.array(voice, dtype=float), rows(1, 0),
+    asks = np.empty(2)
+    pressures(path, R, asks)
+    allocate(P, R, e_measure, e_reinforce, path, asks, np.array([0.5, 0.5]), np.array(voice, dtype=float), rows(1, 0),
              rows(member, 0), rows(align, 0), np.array([[mission, mission]], dtype=float),
              np.array([[cap, cap]], dtype=float), served, np.array([[seen, seen]], dtype=float), partners,
              n_partners, np.array([q, 0.0]), np.empty(2), np.empty(2), a, fresh)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from cisim.model.compiled import compiled
 from cisim.model.layout import ADAPT, ADVANTAGE, GAP_RESPONSE, SERVE, WAIT
-from cisim.model.processes.perception import pressure
 
 
 @compiled(inline=True)
-def allocate(P, r, e_measure, e_reinforce, path, agenda, voice, exists, member, align, mission, cap, served, seen,
-             partners, n_partners, q, score, demand, alloc, fresh):
+def allocate(P, r, e_measure, e_reinforce, path, asks, agenda, voice, exists, member, align, mission, cap, served,
+             seen, partners, n_partners, q, score, demand, alloc, fresh):
     """Move each organization's allocation ``alloc[r]`` a step toward what it wants this month, and record in
     ``fresh[r]`` the share of its money it moved into each step (start-up costs fall on it).
 
@@ -18,8 +17,8 @@ def allocate(P, r, e_measure, e_reinforce, path, agenda, voice, exists, member, 
     is pulled toward the waiting it sees and away from places it sees empty: its own view, or for a member
     the whole pathway as far as shared measurement works and the member shares the agenda; and, for a
     member, weighted by what community voice asks.  A coordinating member also fills the steps its trusted
-    partners leave uncovered and leans toward its comparative advantage.  ``score`` and ``demand`` are
-    scratch.
+    partners leave uncovered and leans toward its comparative advantage.  ``asks`` is each step's pressure
+    this month (``perception.pressures``); ``score`` and ``demand`` are scratch.
     """
 
     N = alloc.shape[1]
@@ -57,7 +56,7 @@ def allocate(P, r, e_measure, e_reinforce, path, agenda, voice, exists, member, 
             desire = (1 - a) * mission[r, i, d] + a * part
             # the whole pathway matters to a member as far as it shares the agenda; beyond that, it attends to
             # the steps it serves itself, now seen as they are
-            whole = pressure(path, r, d) * (a + (1 - a) * min(1.0, alloc[r, i, d] * D))
+            whole = asks[d] * (a + (1 - a) * min(1.0, alloc[r, i, d] * D))
             s = shared * whole + (1 - shared) * seen[r, i, d]
             desire *= max(0.05, 1.0 + gap * s / (1.0 + abs(s))) * (1.0 + m * voice[d])
             if m > 0:

@@ -75,13 +75,14 @@ def membership(P, G, r, meetings, visibility, exists, budget, degree, tolerance,
         partners = min(1.0, degree[i] / P[r, COORD_TIES])
         net = progress + support + m * P[r, B_TRUST] * partners + tolerance[r, i] - cost
         appraisal[r, i] += (net - appraisal[r, i]) * follow
+        # the chances never exceed leave_max and join: a draw above them needs no logistic
         if m > 0:
-            if draw[r, i] < leave_max * logistic(-appraisal[r, i] / scale):
+            if draw[r, i] < leave_max and draw[r, i] < leave_max * logistic(-appraisal[r, i] / scale):
                 leave(P, r, member, trust, i)
                 G[r, LEFT] += 1.0
             else:
                 members += 1.0
-        elif draw[r, i] < join * logistic(appraisal[r, i] / scale):
+        elif draw[r, i] < join and draw[r, i] < join * logistic(appraisal[r, i] / scale):
             member[r, i] = 1.0
             G[r, JOINED] += 1.0
             members += 1.0

@@ -44,12 +44,12 @@ from cisim.model.processes.pathway import (
     settle_helped,
     start_services,
 )
-from cisim.model.processes.perception import own_view
+from cisim.model.processes.perception import own_view, pressures
 from cisim.model.processes.trust import coordination, pairs
 from cisim.model.processes.voice import voice_weights
 
 #: Per-step and per-organization vectors in a month's work buffer (see ``scratch``).
-_PER_DOMAIN = 8
+_PER_DOMAIN = 9
 _PER_ORG = 6
 #: Months the status quo runs before month 0, so that its queues and the organizations' own adaptation have
 #: settled when the initiative starts.
@@ -77,16 +77,18 @@ def agenda_shares(PD, r, agenda):
 
 
 @compiled(inline=True)
-def people_and_places(P, PD, G, r, path, service, alloc, fresh, cap, q, served, A, U, spend):
+def people_and_places(P, PD, G, r, path, service, alloc, fresh, cap, q, served, A, U, spend, cov):
     """The pathway's month with this month's places: services finish and the waiting give up, need enters,
-    the steps' places are bought, barriers are lowered where steps are provided, the waiting start.
-    Returns the earmarked money spent."""
+    the steps' places are bought, barriers are lowered where steps are provided, the waiting start, and the
+    places nobody used are counted (what organizations see as empty next month).
+    Returns the earmarked money spent, the idle money, the steps below the floor and the lowest coverage."""
     finish_and_give_up(P, PD, G, r, path)
     enter_need(P, PD, G, r, path)
     extra = capacity(P, PD, r, path, service, alloc, fresh, cap, q, served, A, U, spend)
     barrier_relief(P, PD, G, r, path)
     start_services(r, path, G[r, ACCESS])
-    return extra
+    waste, below, low = idle_money(P, r, path, A, U, spend, cov)
+    return extra, waste, below, low
 
 
 @compiled
@@ -113,6 +115,7 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
     spend = work[o + 5 * D:o + 6 * D]
     voice = work[o + 6 * D:o + 7 * D]
     cov = work[o + 7 * D:o + 8 * D]
+    asks = work[o + 8 * D:o + 9 * D]
     o += _PER_DOMAIN * D
     service = work[o:o + N]
     meet = work[o + N:o + 2 * N]
@@ -134,17 +137,19 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
     pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, not start, mean_trust, degree,
           partners, n_partners, keep, tstats)
     coordination(P, r, e_reinforce, member, align, degree, q)
-    extra_total = 0.0
+    extra_total = waste = below = low = 0.0
     if start:
         # the status quo: every organization on its own, adapting to what it sees, until the queues settle
         nobody = np.zeros_like(member)
         for d in range(D):
             voice[d] = 0.0
         for _ in range(WARM_UP):
-            own_view(P, r, path, exists, alloc, noise, seen)
-            allocate(P, r, 0.0, 0.0, path, agenda, voice, exists, nobody, align, mission, cap, served, seen,
+            pressures(path, r, asks)
+            own_view(P, r, asks, exists, alloc, noise, seen)
+            allocate(P, r, 0.0, 0.0, path, asks, agenda, voice, exists, nobody, align, mission, cap, served, seen,
                      partners, n_partners, q, score, demand, alloc, fresh)
-            extra_total = people_and_places(P, PD, G, r, path, service, alloc, fresh, cap, q, served, A, U, spend)
+            extra_total, waste, below, low = people_and_places(P, PD, G, r, path, service, alloc, fresh, cap, q,
+                                                               served, A, U, spend, cov)
             # the people helped in past years, at the level where their relapses balance the completions (the
             # warm-up is too short for a stock that turns over once in 1 / relapse months)
             settle_helped(P, G, r, path)
@@ -153,14 +158,15 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
         G[r, GONE] = 0.0
     else:
         align_with_agenda(P, r, e_agenda, member, mean_trust, align)
-        own_view(P, r, path, exists, alloc, noise, seen)
+        pressures(path, r, asks)
+        own_view(P, r, asks, exists, alloc, noise, seen)
         voice_weights(P, PD, G, r, path, coalition, voice)
-        allocate(P, r, e_measure, e_reinforce, path, agenda, voice, exists, member, align, mission, cap, served, seen,
-                 partners, n_partners, q, score, demand, alloc, fresh)
-        extra_total = people_and_places(P, PD, G, r, path, service, alloc, fresh, cap, q, served, A, U, spend)
+        allocate(P, r, e_measure, e_reinforce, path, asks, agenda, voice, exists, member, align, mission, cap,
+                 served, seen, partners, n_partners, q, score, demand, alloc, fresh)
+        extra_total, waste, below, low = people_and_places(P, PD, G, r, path, service, alloc, fresh, cap, q, served,
+                                                           A, U, spend, cov)
     inflow += extra_total
     service_total += extra_total
-    waste, below, low = idle_money(P, r, path, A, U, spend, cov)
     outcome, o_maj, o_marg = completion(G, r)
     remember(G, r, outcome, start)
     gain = max(0.0, outcome - G[r, OUTCOME0])

@@ -23,11 +23,19 @@ def pressure(path, r, d):
     return (path[r, WAIT, d] + path[r, WAIT + 1, d]) / (path[r, SLOTS, d] + 1.0) - path[r, IDLE, d]
 
 
+@compiled
+def pressures(path, r, out):
+    """Every step's pressure this month, into ``out`` (computed once, read by every organization)."""
+    for d in range(path.shape[2]):
+        out[d] = pressure(path, r, d)
+
+
 @compiled(inline=True)
-def own_view(P, r, path, exists, alloc, noise, seen):
+def own_view(P, r, asks, exists, alloc, noise, seen):
     """Each organization's own view ``seen[r]``: the pressure at the steps it serves (its own clients waiting,
     its own places empty), scaled by how much of its money is there, with a relative error of sd
-    ``behaviour.perception_noise``, followed with a lag of ``behaviour.perception_lag`` months."""
+    ``behaviour.perception_noise``, followed with a lag of ``behaviour.perception_lag`` months.  ``asks`` is
+    each step's pressure this month (see ``pressures``)."""
     N = alloc.shape[1]
     D = alloc.shape[2]
     sigma = P[r, NOISE] * SQRT12
@@ -38,4 +46,4 @@ def own_view(P, r, path, exists, alloc, noise, seen):
         for d in range(D):
             presence = min(1.0, alloc[r, i, d] * D)
             err = max(0.0, 1.0 + sigma * (noise[r, i, d] - 0.5))
-            seen[r, i, d] += (presence * pressure(path, r, d) * err - seen[r, i, d]) * follow
+            seen[r, i, d] += (presence * asks[d] * err - seen[r, i, d]) * follow
