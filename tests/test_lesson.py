@@ -3,6 +3,7 @@ commands it prints to reproduce the figures give the handout's numbers."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -11,7 +12,17 @@ import pytest
 from cli_call import call
 from PIL import Image
 
-from cisim.interfaces.lesson import FIGURES, METADATA_NAME, PDF_NAME, write_lesson
+from cisim.experiments.compare import compare
+from cisim.interfaces.lesson import (
+    CONDITIONS,
+    FIGURES,
+    METADATA_NAME,
+    PDF_NAME,
+    QUESTIONS,
+    SCENARIOS,
+    findings,
+    write_lesson,
+)
 
 R, SEED = 3, 2
 
@@ -103,3 +114,50 @@ def test_lesson_needs_two_replicates_for_its_intervals(tmp_path):
     with pytest.raises(ValueError, match="2 or more replicates"):
         write_lesson(tmp_path, replicates=1)
     assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return compare(list(SCENARIOS), replicates=R, seed=SEED)
+
+
+def test_findings_are_the_runs_numbers(kit, runs):
+    """What the handout's captions say comes from the runs, and agrees with its table and metadata."""
+    out, _ = kit
+    record = json.loads((out / METADATA_NAME).read_text())
+    f = findings(runs)
+    assert record["findings"] == pytest.approx(f)
+    assert f["crossover"] == record["crossover_month"]["collective"]
+    numbers = record["key_numbers"]
+    assert f["start"] == pytest.approx(numbers["outcome_start"]["isolated"])
+    assert f["alone_end"] == pytest.approx(numbers["outcome_final"]["isolated"])
+    assert f["together_end"] == pytest.approx(numbers["outcome_final"]["collective"])
+    assert f["gain"] == pytest.approx(f["together_end"] - f["alone_end"])
+    assert f["together_completed"] == pytest.approx(numbers["people_completed_total"]["collective"])
+    assert f["alone_gave_up"] == pytest.approx(numbers["people_dropped_total"]["isolated"])
+    assert f["dip"] <= 0 and 0 <= f["dip_month"] <= 24
+    for key in ("alone_completed_last_year", "together_completed_last_year", "alone_gave_up_last_year",
+                "together_gave_up_last_year"):
+        assert f[key] > 0, key
+
+
+def test_captions_tell_what_the_runs_show(runs):
+    by_name = {spec.name: spec for spec in FIGURES}
+    f = findings(runs)
+    outcome = by_name["lesson-figure-1-outcome"].caption_for(runs)
+    assert f"{100 * f['gain']:.1f} points higher" in outcome
+    assert f"{f['together_completed_last_year']:,.0f}" in outcome  # people, not only shares
+    if f["crossover"] is not None:
+        assert f"month {f['crossover']}" in outcome
+    never = dataclasses.replace(runs, crossover={"collective": None})
+    assert "never pulls ahead" in by_name["lesson-figure-1-outcome"].caption_for(never)
+    equity = by_name["lesson-figure-4-equity"].caption_for(runs)
+    assert f"{100 * f['together_majority_end']:.0f}%" in equity
+
+
+def test_handout_text_describes_the_second_model(runs):
+    """No sentence of the old model survives: people give up at steps, nobody is 'served twice'."""
+    text = " ".join([*(spec.caption_for(runs) for spec in FIGURES), *(t for _, t in CONDITIONS), *QUESTIONS])
+    for stale in ("served twice", "already serve", "someone else already", "members who left"):
+        assert stale not in text.lower(), stale
+    assert "give up" in text

@@ -53,7 +53,7 @@ _PER_DOMAIN = 9
 _PER_ORG = 6
 #: Months the status quo runs before month 0, so that its queues and the organizations' own adaptation have
 #: settled when the initiative starts.
-WARM_UP = 60
+WARM_UP = 48
 
 
 @compiled
