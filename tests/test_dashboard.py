@@ -239,7 +239,7 @@ def test_slider_reset_and_step_update_the_views(page):
     assert "month 2 of 60" in _texts(page, "cisim-status")[0]
     after = _texts(page, "cisim-headline")
     assert all(a != b for a, b in zip(after, headlines))
-    assert " of 10 organizations still members" in after[0]  # the new size (85% join at the start)
+    assert " of 10 organizations are members" in after[0]  # the new size (85% join at the start)
     assert all(a != b for a, b in zip(_images(page), images))
     # Reset keeps the chosen values and the seed
     page.find(v.Btn, children=["Reset"]).widget.click()

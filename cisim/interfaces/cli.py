@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from cisim.model.formats import count, interval, money, number, percent, points, seed_text, share
+from cisim.model.formats import count, dollars, interval, money, number, percent, points, seed_text, share
 from cisim.model.scenario import Scenario, ScenarioError, _suggest, bundled_names, load
 
 DEFAULT_OUT = "cisim-output"
@@ -255,7 +255,7 @@ def _print_compare(result, changes: dict) -> None:
             return result.stat(name, metric)["mean"]
         extra = "(baseline)" if k == 0 else _ci_count(result.difference(name, "people_completed_total"))
         rows.append([name, number(m("people_completed_total"), 0), extra, number(m("people_dropped_total"), 0),
-                     number(m("months_to_completion_final"), 1), money(m("cost_per_person_helped"))])
+                     number(m("months_to_completion_final"), 1), dollars(m("cost_per_person_helped"))])
     print(_table(header, rows, right={1, 2, 3, 4, 5}))
     print("\n(crossover: first month from which the mean paired difference stays above 0; "
           "cost per point: all money spent per outcome percentage point gained; cost per person helped: "
@@ -362,7 +362,7 @@ def _print_run(args: argparse.Namespace, batch, stats: dict[str, dict], changes:
         [f"{names['people']} in need at the end", ci("people_in_need_final", lambda x: number(x, 0))],
         [f"{names['months']} at the end", ci("months_to_completion_final", lambda x: number(x, 1))],
         ["share of need met at the end", ci("need_met_final", percent)],
-        ["cost per person helped", ci("cost_per_person_helped", money)],
+        ["cost per person helped", ci("cost_per_person_helped", dollars)],
         ["coalition still meeting at the end", ci("coalition_alive_final", percent)],
     ]
     print(_table(["output", "value"], rows))

@@ -32,7 +32,7 @@ from matplotlib.ticker import MultipleLocator, PercentFormatter
 from cisim.experiments.labels import label
 from cisim.model import layout as L
 from cisim.model.coalition import CoalitionModel
-from cisim.model.formats import money, percent, share
+from cisim.model.formats import money, number, percent, share
 from cisim.model.processes.setup import has_coalition
 from cisim.model.scenario import load
 from cisim.model.schema import BY_PATH, COLUMN, CONDITIONS
@@ -230,7 +230,7 @@ def network_headline(model: ClassroomModel) -> str:
     ties = trusted_ties(model)
     sector = model.world.sector[0]
     across = int(np.sum(sector[ties[:, 0]] != sector[ties[:, 1]])) if len(ties) else 0
-    return f"{members} of {n} organizations still members · {len(ties)} trusted ties, {across} across sectors"
+    return f"{members} of {n} organizations are members · {len(ties)} trusted ties, {across} across sectors"
 
 
 def coverage_headline(model: ClassroomModel) -> str:
@@ -248,7 +248,10 @@ def outcome_headline(model: ClassroomModel) -> str:
     base = baseline_for(model).outcome
     now = model.outcome
     alone = base[min(model.month, len(base) - 1)]
-    return f"At {_month_text(model)}: {percent(now, 0)} helped · working alone: {percent(alone, 0)}"
+    out = model.world.out[0]
+    through, gave_up = number(out[L.O_COMPLETED], 0), number(out[L.O_DROPPED], 0)
+    return (f"At {_month_text(model)}: {percent(now, 0)} helped ({through} a month through, {gave_up} give up)"
+            f" · working alone: {percent(alone, 0)}")
 
 
 def equity_headline(model: ClassroomModel) -> str:

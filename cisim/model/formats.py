@@ -63,6 +63,14 @@ def money(x: float) -> str:
     return f"{sign}${x:,.0f}"
 
 
+def dollars(x: float) -> str:
+    """Whole dollars, for amounts a reader takes per person: ``$4,100``."""
+    if _missing(x):
+        return NA
+    sign, x = ("-", -x) if x < 0 else ("", x)
+    return f"{sign}${x:,.0f}"
+
+
 def interval(mean: float, low: float, high: float, fmt: Callable[[float], str] = number,
              bounds: Callable[[float], str] | None = None) -> str:
     """A mean and its interval, ``12.3% [10.1, 14.5]``: the bounds in ``bounds`` (default ``fmt``).
