@@ -234,7 +234,7 @@ def _print_compare(result, changes: dict) -> None:
     print(_table(header, rows))
 
     print(f"\nMechanisms at {_month_name(months)}, means:")
-    header = ["scenario", "weakest domain", "domains < floor", "waste total", "members lost", "trust across",
+    header = ["scenario", "weakest step", "steps < floor", "waste total", "members lost", "trust across",
               "cost per point"]
     rows = []
     for name in result.names:
