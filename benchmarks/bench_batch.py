@@ -1,9 +1,13 @@
 """The batch runner against the Mesa model one run at a time, in the same process.
 
 ``collective`` with 40 organizations over 60 months, summary outputs.  Reports runs per
-second of both paths, their ratio, and where the batch runner's time goes.
+second of both paths, their ratio, and where the batch runner's time goes; then (``kernel_profile``) the
+share of the compiled kernel's time per submodel, the 48-month warm-up's share of a run's kernel time,
+the model's own operation count per run-month and how near the CPU's measured scalar and vector peak
+the kernel and each submodel come (the counting rule and the method are in ``kernel_profile``'s docstring).
 
     uv run python benchmarks/bench_batch.py [--runs 4000] [--mesa-runs 300] [--threads N] [--target 5000]
+        [--profile-runs 400] [--no-profile] [--quick] [--json]
 """
 
 from __future__ import annotations
@@ -12,13 +16,18 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
+from pathlib import Path
 
 from cisim.experiments.batch import available_cores
 from cisim.experiments.runner import run_batch
 from cisim.model import state
 from cisim.model.coalition import CoalitionModel
 from cisim.model.scenario import load
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import kernel_profile  # noqa: E402  (beside this file)
 
 CHANGES = {"coalition.size": 40}
 
@@ -71,9 +80,15 @@ def main() -> None:
     ap.add_argument("--mesa-runs", type=int, default=300, help="runs through the Mesa model per repetition")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=None, help="cores for the batch runner (default: all)")
-    ap.add_argument("--target", type=float, default=5000.0, help="runs/s to compare the batch runner with")
+    ap.add_argument("--target", type=float, default=2000.0, help="runs/s to compare the batch runner with")
+    ap.add_argument("--profile-runs", type=int, default=400, help="runs in the state the submodels are timed on")
+    ap.add_argument("--no-profile", action="store_true", help="skip the per-submodel profile and the CPU's peak")
+    ap.add_argument("--quick", action="store_true", help="fewer runs and repetitions, a smaller profile")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    if args.quick:
+        args.runs, args.mesa_runs, args.repeats = min(args.runs, 800), min(args.mesa_runs, 60), min(args.repeats, 3)
+        args.profile_runs = min(args.profile_runs, 100)
     load("collective")
     mesa_rate(3)
     batch_rate(8, args.threads)
@@ -104,6 +119,10 @@ def main() -> None:
         "kernel_us_per_run_month": 1e6 * result["kernel_share"] / (result["batch_one_thread_runs_per_second"] * months),
         "target_us_per_run_month": 1e6 * threads / (args.target * months),
     })
+    profile = None
+    if not args.no_profile:
+        profile = kernel_profile.profile(args.profile_runs, repeats=3 if args.quick else 7)
+        result["profile"] = profile
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -119,6 +138,8 @@ def main() -> None:
     print(f"  target {args.target:,.0f} runs/s: {result['target_over_batch']:.1f}x the batch runner's speed; it leaves "
           f"{result['target_us_per_run_month']:.1f} us per run-month on each of {threads} threads, where one thread "
           f"now takes {result['us_per_run_month']:.1f} us ({result['kernel_us_per_run_month']:.1f} us in the kernel)")
+    if profile is not None:
+        print("\n".join(kernel_profile.report(profile)))
 
 
 if __name__ == "__main__":
