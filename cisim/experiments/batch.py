@@ -19,6 +19,9 @@ from cisim.model.state import BOOKS, World, param_matrix
 
 #: Arrays of one chunk of runs are kept under about this many bytes.
 MEMORY_BUDGET = 200e6
+#: Runs stepped together, at most: a block's state (trust, allocations, the pathway) stays in the CPU's cache
+#: from one month to the next (with 40 organizations, 1,000 runs a block ran 16% slower on one thread).
+CACHE_RUNS = 256
 
 
 def check_values(f: Field, path: str, numeric: np.ndarray, shown: Sequence | None = None) -> None:
@@ -71,7 +74,7 @@ def simulate(scenario: Scenario, P: np.ndarray, PD: np.ndarray, seeds: np.ndarra
     out = np.empty((n, T + 1, L.N_OUTPUTS))
     cov = np.empty((n, T + 1, 2 * D))
     books = {k: np.empty(n) for k in BOOKS}
-    size = batch_size or batch_size_for(scenario, P)
+    size = min(batch_size or batch_size_for(scenario, P), CACHE_RUNS)
     threads = max(1, min(threads, n))
     if threads > 1:
         # the blocks in flight together stay within one batch's memory
