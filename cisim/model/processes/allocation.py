@@ -54,16 +54,19 @@ def allocate(P, r, e_measure, e_reinforce, path, asks, agenda, voice, exists, me
         for d in range(D):
             part = agenda[d] * cap[r, i, d] / fit if fit > 0 else agenda[d]
             desire = (1 - a) * mission[r, i, d] + a * part
-            # the whole pathway matters to a member as far as it shares the agenda; beyond that, it attends to
-            # the steps it serves itself, now seen as they are
-            whole = asks[d] * (a + (1 - a) * min(1.0, alloc[r, i, d] * D))
-            s = shared * whole + (1 - shared) * seen[r, i, d]
-            desire *= max(0.05, 1.0 + gap * s / (1.0 + abs(s))) * (1.0 + m * voice[d])
             if m > 0:
+                # the whole pathway matters to a member as far as it shares the agenda; beyond that, it attends
+                # to the steps it serves itself, now seen as they are
+                whole = asks[d] * (a + (1 - a) * min(1.0, alloc[r, i, d] * D))
+                s = shared * whole + (1 - shared) * seen[r, i, d]
+                desire *= max(0.05, 1.0 + gap * s / (1.0 + abs(s))) * (1.0 + voice[d])
                 uncovered = max(0.0, 1.0 - score[d] / demand[d]) if demand[d] > 0 else 0.0
                 # comparative advantage: specialize, linearly in relative capability, as far as it coordinates
                 desire *= max(0.05, 1.0 + specialize * cap[r, i, d] - advantage * q[i])
                 desire *= 1.0 + cover_pull * q[i] * uncovered
+            else:  # on its own: its own view only, and no voice
+                s = seen[r, i, d]
+                desire *= max(0.05, 1.0 + gap * s / (1.0 + abs(s)))
             score[d] = desire
         total = 0.0
         for d in range(D):
