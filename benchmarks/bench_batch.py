@@ -50,7 +50,7 @@ def batch_rate(runs: int, threads: int | None) -> float:
 def batch_split(runs: int, threads: int | None) -> dict[str, float]:
     """Shares of the batch runner's time: compiled kernel, drawing random numbers, setting up runs."""
     spent = {"kernel": 0.0, "draws": 0.0, "setup": 0.0}
-    originals = {name: getattr(state.World, name) for name in ("_kernel", "_draw_block", "_init_run")}
+    originals = {name: getattr(state.World, name) for name in ("_kernel", "_draw_block", "_init_runs")}
 
     def timed(name, key):
         def wrapper(self, *args, **kw):
@@ -61,7 +61,7 @@ def batch_split(runs: int, threads: int | None) -> dict[str, float]:
 
     state.World._kernel = timed("_kernel", "kernel")
     state.World._draw_block = timed("_draw_block", "draws")
-    state.World._init_run = timed("_init_run", "setup")
+    state.World._init_runs = timed("_init_runs", "setup")
     try:
         t = time.perf_counter()
         run_batch("collective", range(runs), outputs="summary", changes=CHANGES, threads=threads)

@@ -15,7 +15,7 @@ import numpy as np
 from cisim.model import layout as L
 from cisim.model.processes.membership import leave
 from cisim.model.processes.month import step
-from cisim.model.processes.setup import setup_run
+from cisim.model.processes.setup import setup_runs
 from cisim.model.scenario import Scenario
 from cisim.model.schema import COLUMN, DOMAIN_COLUMN, DOMAIN_FIELDS, FIELDS, N_DOMAIN_PARAMS, N_PARAMS
 
@@ -117,28 +117,39 @@ class World:
             self._home_table[s, : len(h)] = h
         # each organization's sector, by coalition size (the same for every run of that size)
         self._sectors = {n: np.repeat(np.arange(len(shares)), _sector_counts(n, shares)) for n in set(sizes.tolist())}
-        for r, rng in enumerate(self.rngs):
-            self._init_run(r, rng, sizes[r])
+        self._init_runs()
         self._draw_block()
         # month 0: the status quo before the initiative
         self._kernel(start=True)
 
-    def _init_run(self, r: int, rng: np.random.Generator, n: int) -> None:
-        """Draw one run's organizations from its own generator (its draws never depend on other runs)."""
+    def _init_runs(self) -> None:
+        """Draw every run's organizations, each run from its own generator (its draws never depend on other
+        runs), then build them all in one compiled call."""
+        R, N, D = self.cap.shape
+        draws = {"choice": np.zeros((R, N)), "joins": np.zeros((R, N)), "budget": np.zeros((R, N)),
+                 "jitter": np.zeros((R, N, D)), "trust_noise": np.zeros((R, N, N)), "tolerance": np.zeros((R, N))}
+        for r, rng in enumerate(self.rngs):
+            self._draw_run(r, rng, int(self.sizes[r]), draws)
+        sector_of = np.zeros((R, N), dtype=np.int64)
+        for r in range(R):
+            sector_of[r, : self.sizes[r]] = self._sectors[int(self.sizes[r])]
+        setup_runs(self.sizes.astype(np.int64), self.P, self.PD, sector_of, self._home_table, self._home_count,
+                   draws["choice"], draws["joins"], draws["budget"], draws["jitter"], draws["trust_noise"],
+                   draws["tolerance"], self.exists, self.member, self.sector, self.home, self.own, self.gweight,
+                   self.tolerance, self.cap, self.mission, self.alloc, self.trust, self.G)
+
+    def _draw_run(self, r: int, rng: np.random.Generator, n: int, draws: dict[str, np.ndarray]) -> None:
+        """One run's draws for its organizations, in a fixed order, into row r of ``draws``."""
         p = self.P[r]
         D = self.cap.shape[2]
-        sector = self._sectors[n]
-        choice = rng.random(n)
-        joins = rng.random(n)
+        draws["choice"][r, :n] = rng.random(n)
+        draws["joins"][r, :n] = rng.random(n)
         sd = p[_C["coalition.budget_spread"]]
         mean = p[_C["coalition.budget_mean"]]
-        budget = mean * rng.lognormal(-0.5 * sd * sd, sd, n) if sd > 0 else np.full(n, mean)
-        jitter = rng.uniform(0.8, 1.2, (n, D))
-        trust_noise = rng.standard_normal((n, n))
-        tolerance = rng.uniform(0.0, p[_C["behaviour.tolerance"]], n)
-        setup_run(r, n, self.P, self.PD, sector, self._home_table, self._home_count, choice, joins, budget, jitter,
-                  trust_noise, tolerance, self.exists, self.member, self.sector, self.home, self.own,
-                  self.gweight, self.tolerance, self.cap, self.mission, self.alloc, self.trust, self.G)
+        draws["budget"][r, :n] = mean * rng.lognormal(-0.5 * sd * sd, sd, n) if sd > 0 else np.full(n, mean)
+        draws["jitter"][r, :n] = rng.uniform(0.8, 1.2, (n, D))
+        draws["trust_noise"][r, :n, :n] = rng.standard_normal((n, n))
+        draws["tolerance"][r, :n] = rng.uniform(0.0, p[_C["behaviour.tolerance"]], n)
 
     def _draw_block(self) -> None:
         """Draw the next block of monthly random numbers, each run from its own generator."""

@@ -84,3 +84,14 @@ def setup_run(r, n, P, PD, sector_of, home_table, home_count, choice, joins, bud
     G[r, FUND_FACTOR] = 1.0
     G[r, BB_FUNDED] = 1.0
     G[r, COALITION] = coalition
+
+
+@compiled(nogil=True)
+def setup_runs(sizes, P, PD, sector_of, home_table, home_count, choice, joins, budget, jitter, trust_noise, tolerance,
+               exists, member, sector, home, own, gweight, tol, cap, mission, alloc, trust, G):
+    """``setup_run`` for every run, from each run's draws (row r of each draw array)."""
+    for r in range(sizes.shape[0]):
+        n = sizes[r]
+        setup_run(r, n, P, PD, sector_of[r], home_table, home_count, choice[r], joins[r], budget[r], jitter[r],
+                  trust_noise[r], tolerance[r], exists, member, sector, home, own, gweight, tol, cap, mission, alloc,
+                  trust, G)
