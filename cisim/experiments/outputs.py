@@ -64,7 +64,7 @@ OUTPUT_LABELS: dict[str, str] = {
     "total_spend": "all money spent",
     "duplication_waste_total": "money on places nobody used",
     "equity_gap_final": "equity gap at the end",
-    "min_coverage_final": "weakest domain's coverage at the end",
+    "min_coverage_final": "weakest step's coverage at the end",
     "domains_below_floor_final": "domains below the coverage floor at the end",
     "active_members_final": "active members at the end",
     "members_lost": "members lost",
