@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from cisim.model import layout
+from cisim.model.processes.conditions import effective_conditions
 from cisim.model.processes.trust import pairs
 from cisim.model.scenario import load
 from cisim.model.state import World, param_matrix
@@ -179,8 +180,8 @@ def main() -> None:
     for _ in range(30):
         world.step()
     R, N, D = world.cap.shape
-    freq = float(P[0, layout.MAX_MEETINGS] * P[0, layout.COMMUNICATE])
-    convening = float(world.G[0, layout.STRENGTH + 1])
+    # this month's meetings and convening, as the month computed them (run 0; every run is alike here)
+    freq, convening = effective_conditions(P, world.G, 0, world.G[0, layout.COALITION])[4:6]
     fail = world._fail[:, 0].astype(float)
     served = world.served.copy()
 

@@ -34,6 +34,7 @@ from cisim.experiments.batch import simulate
 from cisim.model import layout
 from cisim.model import state as state_module
 from cisim.model.processes import month as month_module
+from cisim.model.processes.conditions import effective_conditions
 from cisim.model.processes.trust import pairs
 from cisim.model.scenario import load
 from cisim.model.state import World, param_matrix
@@ -101,8 +102,8 @@ def states(runs: int, months=(5, 30, 55)) -> list[tuple]:
     for m in range(1, max(months) + 1):
         world.step()
         if m in months:
-            freq = float(P[0, layout.MAX_MEETINGS] * P[0, layout.COMMUNICATE])
-            convening = float(world.G[0, layout.STRENGTH + 1])
+            # this month's meetings and convening, as the month computed them (run 0; every run is alike here)
+            freq, convening = effective_conditions(P, world.G, 0, world.G[0, layout.COALITION])[4:6]
             found.append((world, world.trust.copy(), world.cap.copy(), world._fail[:, m - 1], freq, convening))
     return found
 

@@ -31,7 +31,6 @@ from cisim.model.processes.pathway import (
     enter_need,
     entrants,
     finish_and_give_up,
-    people_month,
     people_on_pathway,
     route,
     start_services,
@@ -90,6 +89,14 @@ def pathway(D: int, **values: list[float]) -> np.ndarray:
     for name, v in values.items():
         path[0, PATH_ROWS[name]] = v
     return path
+
+
+def people_month(P, PD, G, r, path, access):
+    """The pathway's month with fixed places (``path[r, SLOTS]``): the steps ``month.people_and_places`` takes
+    around the buying of places and barrier relief."""
+    finish_and_give_up(P, PD, G, r, path)
+    enter_need(P, PD, G, r, path)
+    start_services(r, path, access)
 
 
 def everyone(G: np.ndarray, path: np.ndarray) -> float:

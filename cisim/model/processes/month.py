@@ -2,7 +2,7 @@
 
 The processes that loop over organizations and steps are compiled with ``inline=True``, so that
 ``month`` compiles as one function over its work buffer; the pass over pairs and the backbone stay out
-of line (``benchmarks/bench_kernel.py``).
+of line (``benchmarks/bench_batch.py`` reports each submodel's share of the time).
 """
 
 from __future__ import annotations

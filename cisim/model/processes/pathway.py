@@ -147,15 +147,6 @@ def start_services(r, path, access):
 
 
 @compiled
-def people_month(P, PD, G, r, path, access):
-    """One month of the pathway, in order: services finish and the waiting give up, new need enters, the
-    waiting start where there is room (``path[r, SLOTS]`` is this month's places, set by ``capacity``)."""
-    finish_and_give_up(P, PD, G, r, path)
-    enter_need(P, PD, G, r, path)
-    start_services(r, path, access)
-
-
-@compiled
 def people_on_pathway(r, path):
     """Everyone waiting or in service."""
     total = 0.0
