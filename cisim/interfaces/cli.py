@@ -370,10 +370,8 @@ def _print_run(args: argparse.Namespace, batch, stats: dict[str, dict], changes:
 
 def _people_names(s) -> dict[str, str]:
     """The scenario's own words for its people outputs ("young people housed", "months to permanent housing")."""
-    return {"people": getattr(s, "outcome_people", "people"),
-            "completed": getattr(s, "outcome_completed", "people helped"),
-            "months": getattr(s, "outcome_months", "months from entry to completion"),
-            "completion": getattr(s, "outcome_completion", "completion rate")}
+    return {"people": s.outcome_people, "completed": s.outcome_completed, "months": s.outcome_months,
+            "completion": s.outcome_completion}
 
 
 def _ci_count(d: dict[str, float]) -> str:

@@ -202,7 +202,7 @@ def _coverage_panel(ax, entries: list[_Entry], months: int) -> None:
 
 
 def _dropout_panel(ax, entries: list[_Entry], months: int) -> None:
-    people = getattr(entries[0].scenario, "outcome_people", "people")
+    people = entries[0].scenario.outcome_people
     _step_bars(ax, entries, dropouts_by_step, f"{people.capitalize()} who gave up waiting there, months 1 to {months}",
                "Where people give up")
 
@@ -213,7 +213,7 @@ def _completed_panel(ax, entries: list[_Entry], months: int) -> None:
         _line(ax, e, "people_completed", months)
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, 0)))
-    completed = getattr(s, "outcome_completed", "people helped")
+    completed = s.outcome_completed
     ax.set_ylabel("\n".join(textwrap.wrap(f"{completed.capitalize()} per month", 30)))
     ax.set_title("People through the whole pathway")
     _month_axis(ax, months)
