@@ -15,11 +15,10 @@ import numpy as np
 
 from cisim.experiments.batch import simulate
 from cisim.model import layout as L
-from cisim.model.scenario import load
+from cisim.model.scenario import ISOLATED_CHANGES, load
 from cisim.model.state import param_matrix
 
-OFF = {"conditions.common_agenda": 0, "conditions.shared_measurement": 0, "conditions.mutually_reinforcing": 0,
-       "conditions.continuous_communication": 0, "conditions.community_voice": 0, "backbone.budget_share": 0}
+OFF = ISOLATED_CHANGES
 SEED_CASES = ("health-equity-delta", "youth-homelessness", "wealth-building", "farmworker-health")
 VARIANTS = [
     ("collective, seeds 0-15", "collective", {}, 0),

@@ -82,7 +82,7 @@ def test_metadata_records_scenarios_seeds_versions_and_commands(kit):
         commands = record["figures"][spec.name]["reproduce"]
         assert commands[0] == lesson_cmd
     assert record["figures"][FIGURES[0].name]["reproduce"][1] == \
-        f"cisim compare isolated collective --replicates {R} --seed {SEED}"
+        f"cisim compare isolated collective --replicates {R} --seed {SEED} --uncertainty seeds"
     assert "cisim dashboard" in record["figures"][FIGURES[-1].name]["reproduce"][1]
 
 

@@ -71,7 +71,8 @@ def test_table_says_which_values_are_sourced():
             assert cells[column] in odd.BASES, line
     assert odd.basis(BY_PATH["coalition.size"]) == "sourced"  # seed 000: 20 to 40 partners
     assert odd.basis(BY_PATH["communication.max_meetings"]) == "sourced"  # C2
-    assert odd.basis(BY_PATH["backbone.stock_decay"]) == "mechanism"  # S3, value assumed
+    assert odd.basis(BY_PATH["backbone.hill"]) == "mechanism"  # Bitterman and Koliba, value assumed
+    assert odd.basis(BY_PATH["backbone.stock_decay"]) == "calibrated"  # S3 for the mechanism, fitted value
     assert odd.basis(BY_PATH["conditions.community_voice"]) == "mechanism"  # mechanism only
     for f in FIELDS:
         if f.source == "assumed":
@@ -138,7 +139,8 @@ def _constant(module: str, name: str) -> float:
     raise KeyError(f"{module}.{name}")
 
 
-@pytest.mark.parametrize(("module", "name"), [("month", "WARM_UP"), ("outcome", "FAST_MONTHS"),
+@pytest.mark.parametrize(("module", "name"), [("month", "WARM_UP"), ("month", "WARM_UP_SETTLE"),
+                                              ("month", "WARM_UP_MAX"), ("outcome", "FAST_MONTHS"),
                                               ("outcome", "SLOW_MONTHS"), ("outputs", "PERSON")])
 def test_constants_fixed_in_code_are_stated_with_their_values(prose, module, name):
     """Section 9 has a row for each named constant, and its value column holds the value in the code."""

@@ -16,15 +16,13 @@ import pytest
 
 from cisim.experiments.batch import simulate
 from cisim.model import layout as L
-from cisim.model.scenario import load
+from cisim.model.scenario import ISOLATED_CHANGES, load
 from cisim.model.state import param_matrix
 
 REPS = 16
 SEED_CASES = ("health-equity-delta", "youth-homelessness", "wealth-building", "farmworker-health")
 #: What makes a scenario isolated: no condition, no community voice, no backbone.
-ISOLATED = {"conditions.common_agenda": 0.0, "conditions.shared_measurement": 0.0,
-            "conditions.mutually_reinforcing": 0.0, "conditions.continuous_communication": 0.0,
-            "conditions.community_voice": 0.0, "backbone.budget_share": 0.0, "backbone.extra_budget": 0.0}
+ISOLATED = ISOLATED_CHANGES  # a scenario's isolated form (cisim.model.scenario.isolated_form)
 
 
 @functools.cache
@@ -213,6 +211,14 @@ def test_the_status_quo_is_settled_so_isolated_work_holds_level(case):
     """Month 0 is the isolated organizations after years of adapting alone: working alone, the outcome holds
     its level (the gain of a coalition is not a status quo still settling)."""
     iso = outcome(case, {} if case == "isolated" else ISOLATED)
+    assert abs(iso[:, 60].mean() - iso[:, 0].mean()) < 0.01
+
+
+@pytest.mark.parametrize("rate", [0.03, 0.06, 0.3])
+def test_the_status_quo_settles_however_fast_organizations_adapt(rate):
+    """Slowly adapting organizations get a longer status quo (``month.warm_up_months``): with a fixed 48 months,
+    a rate of 0.03 left a fifth of every move to happen after month 0, and isolated work drifted."""
+    iso = outcome("isolated", {"behaviour.adaptation_rate": rate})
     assert abs(iso[:, 60].mean() - iso[:, 0].mean()) < 0.01
 
 

@@ -6,6 +6,11 @@ their difference is paired: the noise common to both cancels out.  For each
 scenario we report the mean and 95% confidence interval (Student t) of every summary
 output and of every monthly series; for each scenario after the first, the paired
 difference from the first and the crossover month.
+
+With ``uncertainty="parameters"`` replicate k of every scenario also takes the same parameter set
+from an ensemble (chosen by its seed), so the intervals cover the calibrated parameters as well
+as seed noise, and the differences stay paired.  Every table has an ``interval`` column saying
+which (``cisim.experiments.uncertainty.interval_text``).
 """
 
 from __future__ import annotations
@@ -22,8 +27,11 @@ import numpy as np
 import pandas as pd
 
 from cisim.experiments import metadata as meta
+from cisim.experiments.ensemble import Ensemble
 from cisim.experiments.outputs import SUMMARY_COLUMNS
 from cisim.experiments.runner import BatchResult, run_batch
+from cisim.experiments.uncertainty import Uncertainty, interval_text
+from cisim.experiments.uncertainty import resolve as resolve_uncertainty
 from cisim.model.scenario import Scenario, load
 
 LEVEL = 0.95
@@ -191,7 +199,8 @@ class CompareResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready digest: per scenario the mean and CI of each summary output; for each
-        scenario after the first, the paired differences and ``crossover_month``."""
+        scenario after the first, the paired differences and ``crossover_month``; what the intervals
+        cover (``uncertainty``, ``ensemble``, ``interval``)."""
         scenarios: dict[str, Any] = {}
         for k, name in enumerate(self.names):
             entry: dict[str, Any] = {"source": self.batches[k].scenario.source,
@@ -209,7 +218,15 @@ class CompareResult:
             "replicates": self.replicates,
             "seeds": [int(s) for s in self.seeds],
             "changes": self.metadata.get("changes", {}),
+            "uncertainty": self.metadata.get("uncertainty", "seeds"),
+            "ensemble": self.metadata.get("ensemble"),
+            "interval": self.interval,
         })
+
+    @property
+    def interval(self) -> str:
+        """What the intervals cover, in words (``95% interval: seed noise (30 seeds)``)."""
+        return interval_text(self.metadata, self.replicates)
 
 
 def _unique_names(scenarios: list[Scenario]) -> list[Scenario]:
@@ -227,7 +244,8 @@ def _unique_names(scenarios: list[Scenario]) -> list[Scenario]:
 
 def compare(scenarios: Sequence[str | Path | Scenario], replicates: int = 30, seed: int = 0,
             changes: dict[str, Any] | None = None, progress: bool | str = False, *,
-            batch_size: int | None = None, command: str | None = None) -> CompareResult:
+            batch_size: int | None = None, command: str | None = None, uncertainty: str | Uncertainty = "seeds",
+            ensemble: str | Path | Ensemble | None = None) -> CompareResult:
     """Run each scenario for the same ``replicates`` seeds and compare them with the first.
 
     Args:
@@ -238,19 +256,24 @@ def compare(scenarios: Sequence[str | Path | Scenario], replicates: int = 30, se
         progress: progress bar when stderr is a terminal; ``"force"`` always.
         batch_size: runs per chunk (default: as many as fit in about 200 MB).
         command: command line for the metadata.
+        uncertainty: ``"seeds"`` (default: replicates differ in their seed only) or ``"parameters"``: replicate
+            k of every scenario also takes the parameter set the ensemble gives seed k (the same in every
+            scenario), except for the parameters in ``changes``.
+        ensemble: with ``"parameters"``, a bundled ensemble's name or a CSV path (default ``"evidence"``).
     """
     if len(scenarios) < 1:
         raise ValueError("give at least one scenario")
     if replicates < 1:
         raise ValueError(f"replicates must be 1 or more, got {replicates}")
     changes = dict(changes or {})
+    spread = resolve_uncertainty(uncertainty, ensemble)
     loaded = _unique_names([load(s) for s in scenarios])
     for s in loaded:  # validate every change in every scenario before running anything
         if changes:
             s.replace(changes)
     seeds = np.arange(seed, seed + replicates, dtype=np.int64)
     batches = [run_batch(s, seeds, "summary", changes=changes, progress=progress, batch_size=batch_size,
-                         command=command) for s in loaded]
+                         command=command, uncertainty=spread) for s in loaded]
     names = [b.scenario.name for b in batches]
     groups = [b.groups[0] for b in batches]
 
@@ -303,8 +326,11 @@ def compare(scenarios: Sequence[str | Path | Scenario], replicates: int = 30, se
     comparison["crossover_month"] = comparison["crossover_month"].astype("Int64")
 
     record = meta.build([b.scenario for b in batches], seeds.tolist(), replicates=replicates, changes=changes,
-                        command=command, kind="compare", seed_base=int(seed), baseline=names[0],
-                        crossover_month=crossover)
+                        command=command, kind="compare", uncertainty=spread.record(changes), seed_base=int(seed),
+                        baseline=names[0], crossover_month=crossover)
+    words = interval_text(record, replicates)
+    for table in (stats, monthly, comparison):
+        table["interval"] = words
     return CompareResult(names=names, seeds=seeds, summary=summary, stats=stats, monthly=monthly,
                          comparison=comparison, crossover=crossover, metadata=record, batches=batches)
 

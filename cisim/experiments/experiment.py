@@ -9,6 +9,8 @@ An experiment file (TOML) says what a parameter sweep runs::
     replicates = 20                # runs per design point
     outputs = ["outcome_60", "cost_per_point"]   # summary columns to keep (default: all)
     common_seeds = true            # replicate k uses the same seed at every point (default below)
+    uncertainty = "seeds"          # or "parameters": each run also takes its seed's parameter set
+    ensemble = "evidence"          # with "parameters": the ensemble (bundled name or path; default evidence)
 
     [changes]                      # fixed changes to the base scenario, by dotted path
     months = 60
@@ -39,6 +41,11 @@ at every point (common random numbers: differences between points are then paire
 which is what a grid or a table of alternatives is usually for).  ``common_seeds`` is
 true by default for ``grid`` and ``table`` and false for ``lhs``.  Seeds depend only on
 the experiment file, never on how or where the runs are executed.
+
+Uncertainty.  With ``uncertainty = "parameters"`` every run also takes the parameter set that the
+ensemble gives its seed (``cisim.experiments.uncertainty``), except for the parameters in ``[changes]``
+and the factors, which keep their values.  The ensemble's values are columns of ``runs()`` (and of a
+sweep's result rows), after the factors; ``cisim sweep --uncertainty`` overrides the file's choice.
 
 Every error is a ``ScenarioError`` naming the experiment file and key, as for scenario files.
 Reading and checking a file needs neither numpy nor pandas, so that ``cisim validate`` answers at
@@ -81,7 +88,7 @@ if TYPE_CHECKING:  # pragma: no cover
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "experiments"
 TOP_KEYS = {
     "name": str, "description": str, "scenario": str, "seed": int, "replicates": int, "outputs": list,
-    "common_seeds": bool, "changes": dict, "design": dict, "factors": dict,
+    "common_seeds": bool, "changes": dict, "design": dict, "factors": dict, "uncertainty": str, "ensemble": str,
 }
 #: Sensitivity-analysis designs (``cisim sensitivity``): SALib's samplers, see ``cisim.experiments.sensitivity``.
 SENSITIVITY_KINDS = ("sobol", "morris", "efast", "rbd_fast", "pawn", "delta")
@@ -179,6 +186,8 @@ class Experiment:
         design: ``grid``, ``lhs`` or ``table``.
         factors: the factor paths, in column order.
         raw: the file's content as read.
+        uncertainty: ``seeds`` or ``parameters`` (see the module doc); ``ensemble`` the ensemble's name or path
+            as given, ``spread`` the ``Uncertainty`` used (None until the points are drawn).
 
     Loaded with ``draw=False``, the points are counted but not drawn: ``points()``, ``runs()`` and
     ``fingerprint()`` then raise ``RuntimeError``.
@@ -202,6 +211,9 @@ class Experiment:
     #: Analysis settings of a sensitivity experiment: analyze (outputs), bootstrap, conf_level, time_resolved.
     analysis: dict[str, Any] = field(default_factory=dict)
     _n_points: int = field(repr=False, default=0)
+    uncertainty: str = "seeds"
+    ensemble: str | None = None
+    spread: Any = field(repr=False, default=None)
 
     @property
     def is_sensitivity(self) -> bool:
@@ -240,7 +252,45 @@ class Experiment:
         df = pd.DataFrame({"point": idx, "replicate": rep, "seed": seeds.reshape(-1)})
         for c in self.factors:
             df[c] = pts[c].to_numpy()[idx]
+        if self.spread is not None and self.spread.parameters:
+            paths, values = self.spread.columns(df["seed"].to_numpy(), self.kept)
+            for j, c in enumerate(paths):
+                f = BY_PATH.get(c)
+                df[c] = values[:, j].astype(np.int64) if f is not None and f.integer else values[:, j]
         return df
+
+    @property
+    def kept(self) -> set[str]:
+        """The parameters set on purpose (``[changes]`` and the factors): the ensemble's values never replace them."""
+        return {*self.changes, *self.factors}
+
+    @property
+    def parameter_columns(self) -> list[str]:
+        """The per-run parameter columns of ``runs()``: the factors, then the ensemble's parameters (with
+        ``uncertainty = "parameters"``)."""
+        if self.spread is None or not self.spread.parameters:
+            return list(self.factors)
+        return [*self.factors, *(p for p in self.spread.ensemble.parameters if p not in self.kept)]
+
+    def uncertainty_record(self) -> dict[str, Any]:
+        """The ``uncertainty`` and ``ensemble`` entries of the sweep's metadata."""
+        if self.spread is None:  # loaded with draw=False: the ensemble was found, not read
+            return {"uncertainty": self.uncertainty, "ensemble": None if self.ensemble is None else
+                    {"name": Path(self.ensemble).stem, "file": self.ensemble}}
+        return self.spread.record(self.kept)
+
+    def with_uncertainty(self, uncertainty: str | None = None, ensemble: str | None = None,
+                         where: tuple[str, str] = ("--uncertainty", "--ensemble")) -> Experiment:
+        """This experiment with another kind of uncertainty or ensemble (``cisim sweep --uncertainty``);
+        None keeps the file's.  A bad value is a ``ScenarioError`` naming ``where``."""
+        from cisim.experiments.uncertainty import resolve
+
+        kind = uncertainty or self.uncertainty
+        if ensemble is None and kind == self.uncertainty:
+            return self
+        spread = resolve(kind, ensemble, where=where)
+        name = None if spread.ensemble is None else str(ensemble or spread.ensemble.name)
+        return dataclasses.replace(self, uncertainty=spread.kind, ensemble=name, spread=spread)
 
     def to_record(self) -> dict[str, Any]:
         """What the metadata says about the experiment."""
@@ -249,7 +299,8 @@ class Experiment:
             "content": self.raw, "scenario": self.scenario.name, "scenario_source": self.scenario.source,
             "seed": self.seed, "replicates": self.replicates, "common_seeds": self.common_seeds,
             "design": self.design, "factors": self.factors, "points": self.n_points, "runs": self.n_runs,
-            "outputs": list(self.outputs), "changes": self.changes,
+            "outputs": list(self.outputs), "changes": self.changes, "uncertainty": self.uncertainty,
+            "ensemble": self.ensemble,
             **({"sensitivity": self.sensitivity_record()} if self.sa_design is not None else {}),
         }
 
@@ -268,6 +319,8 @@ class Experiment:
         h = hashlib.sha256()
         h.update(json.dumps(self.scenario.to_dict(), sort_keys=True, default=str).encode())
         h.update(json.dumps(list(self.outputs)).encode())
+        if self.spread is not None and self.spread.parameters:  # (a seeds sweep keeps the fingerprint it always had)
+            h.update(json.dumps(["parameters", self.spread.sha256]).encode())
         h.update(pd.util.hash_pandas_object(self.runs(), index=False).to_numpy().tobytes())
         return h.hexdigest()[:16]
 
@@ -327,6 +380,7 @@ def load_experiment(path: str | Path, draw: bool = True) -> Experiment:
                                 f"(outputs: {', '.join(SUMMARY_COLUMNS)})")
     if len(set(outputs)) != len(outputs):
         raise ScenarioError(file, "outputs", "an output is listed twice")
+    uncertainty, ensemble, spread = _uncertainty(file, path, raw, draw)
 
     # -- design and factors
     design = dict(raw.get("design", {}))
@@ -447,7 +501,45 @@ def load_experiment(path: str | Path, draw: bool = True) -> Experiment:
         sa_design=sa_design,
         analysis=analysis,
         _n_points=n_points,
+        uncertainty=uncertainty,
+        ensemble=ensemble,
+        spread=spread,
     )
+
+
+def _uncertainty(file: str, path: Path, raw: dict[str, Any], draw: bool) -> tuple[str, str | None, Any]:
+    """The file's ``uncertainty`` and ``ensemble`` keys, checked: the kind, the ensemble (a path beside the
+    experiment file first, else a bundled name or a path from here) and, when drawing, the ``Uncertainty``
+    (the ensemble read and its values checked; without drawing it is only found, with no numpy)."""
+    from cisim.experiments.ensemble import UNCERTAINTY
+
+    kind = raw.get("uncertainty", "seeds")
+    if kind not in UNCERTAINTY:
+        raise ScenarioError(file, "uncertainty", f"expected {' or '.join(repr(k) for k in UNCERTAINTY)}, got "
+                            f"{kind!r}{_suggest(kind, UNCERTAINTY)}")
+    given = raw.get("ensemble")
+    if given is not None and kind != "parameters":
+        raise ScenarioError(file, "ensemble", "applies with uncertainty = \"parameters\" only (this file's runs "
+                            "keep the scenario's parameters; add uncertainty = \"parameters\" or remove ensemble)")
+    if kind != "parameters":
+        return kind, None, None
+    from cisim.experiments import uncertainty as un
+
+    name = given or un.DEFAULT_ENSEMBLE
+    beside = [c for c in (path.parent / name, path.parent / f"{name}.csv") if given and c.is_file()]
+    name = str(beside[0].resolve()) if beside else name
+    try:
+        un.find(name, where="ensemble")
+        spread = un.resolve(kind, name, where=("uncertainty", "ensemble")) if draw else None
+    except ScenarioError as exc:
+        raise ScenarioError(file, "ensemble", f"{given or name!r}: {_after_file(exc)}") from None
+    return kind, name, spread
+
+
+def _after_file(exc: ScenarioError) -> str:
+    """A ScenarioError's text without its file (it becomes part of the message about another file)."""
+    text = str(exc)
+    return text[len(exc.file) + 2:] if text.startswith(f"{exc.file}: ") else text
 
 
 def _lhs_points(names: list[str], lows: list[float], highs: list[float], ints: list[bool], n: int,

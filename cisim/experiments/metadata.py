@@ -73,7 +73,7 @@ def scenario_record(scenario) -> dict[str, Any]:
 
 def build(scenarios: Sequence, seeds: Sequence[int] | dict[str, Sequence[int]], *, replicates: int | None = None,
           changes: dict[str, Any] | None = None, command: str | None = None, kind: str = "batch",
-          **extra: Any) -> dict[str, Any]:
+          uncertainty: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     """A metadata record.
 
     Args:
@@ -83,6 +83,9 @@ def build(scenarios: Sequence, seeds: Sequence[int] | dict[str, Sequence[int]], 
         changes: values changed from the scenario files, by dotted path.
         command: the command line (default: this process's).
         kind: what produced the outputs (``run``, ``compare``, ``batch``).
+        uncertainty: what varied between replicates, ``Uncertainty.record()`` (``cisim.experiments.uncertainty``):
+            ``uncertainty`` (seeds or parameters) and ``ensemble`` (name, file, sha256, sets; None for seeds).
+            Default: seed noise only.
         **extra: further entries (output files, parameter columns, ...).
     """
     seeds_json = {k: [int(s) for s in v] for k, v in seeds.items()} if isinstance(seeds, dict) \
@@ -94,6 +97,7 @@ def build(scenarios: Sequence, seeds: Sequence[int] | dict[str, Sequence[int]], 
         "replicates": replicates,
         "seeds": seeds_json,
         "changes": dict(changes or {}),
+        **(dict(uncertainty) if uncertainty else {"uncertainty": "seeds", "ensemble": None}),
         "command": command if command is not None else command_line(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": package_versions(),

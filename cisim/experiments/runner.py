@@ -5,7 +5,9 @@ compiled processes the Mesa model uses), records every month's outputs, and retu
 tidy tables.  Each run draws its numbers from its own ``np.random.default_rng(seed)``
 and only reads its own row of the state arrays, so a run gives exactly the numbers
 of ``CoalitionModel(scenario, rng=seed)``, whatever else shares its batch and
-however the batch is split into chunks.
+however the batch is split into chunks.  With ``uncertainty="parameters"`` a run also takes the
+parameter set an ensemble gives its seed (``cisim.experiments.uncertainty``), which depends on nothing
+else either.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ import pandas as pd
 
 from cisim.experiments import metadata as meta
 from cisim.experiments.batch import available_cores, batch_size_for, check_values, simulate
+from cisim.experiments.ensemble import Ensemble
 from cisim.experiments.outputs import SUMMARY_COLUMNS
 from cisim.experiments.summary import summarize
+from cisim.experiments.uncertainty import Uncertainty
+from cisim.experiments.uncertainty import resolve as resolve_uncertainty
 from cisim.model import layout as L
 from cisim.model.scenario import ROWS, Scenario, ScenarioError, field_for, load
 from cisim.model.schema import BY_PATH
@@ -209,7 +214,8 @@ def _steps_frame(group: RunGroup) -> pd.DataFrame:
 def run_batch(what: str | Path | Scenario | pd.DataFrame, seeds: Sequence[int] | None = None,
               outputs: str = "summary", changes: dict[str, Any] | None = None, progress: bool | str = False, *,
               scenario: str | Path | Scenario | None = None, batch_size: int | None = None,
-              command: str | None = None, threads: int | None = None) -> BatchResult:
+              command: str | None = None, threads: int | None = None, uncertainty: str | Uncertainty = "seeds",
+              ensemble: str | Path | Ensemble | None = None) -> BatchResult:
     """Run one scenario for many seeds, or one run per row of a table of parameter values.
 
     Args:
@@ -226,16 +232,24 @@ def run_batch(what: str | Path | Scenario | pd.DataFrame, seeds: Sequence[int] |
         command: command line for the metadata (default: this process's).
         threads: cores to step the runs on (default: all; 1 steps them one after another).
             The numbers do not depend on it.
+        uncertainty: ``"seeds"`` (default: replicates differ in their seed only) or ``"parameters"``: each
+            run also takes the parameter set the ensemble gives its seed, except for the parameters set on
+            purpose (``changes`` and the parameter columns of a DataFrame), which keep their values.  The
+            ensemble's values are columns of ``.summary`` like any changed parameter.
+        ensemble: with ``"parameters"``, a bundled ensemble's name, a CSV path or an ``Ensemble``
+            (default ``"evidence"``).
 
     Returns:
         A ``BatchResult`` with ``.summary``, ``.steps`` (if asked), ``.metadata`` and the raw arrays.
 
     Raises:
-        ScenarioError: a scenario that does not load, or a change or parameter value out of range.
+        ScenarioError: a scenario that does not load, a change or parameter value out of range, or an
+            unknown uncertainty or ensemble.
     """
     if outputs not in _OUTPUT_KINDS:
         raise ValueError(f"outputs must be one of {', '.join(_OUTPUT_KINDS)}, got {outputs!r}")
     changes = dict(changes or {})
+    spread = resolve_uncertainty(uncertainty, ensemble)
 
     # -- one (scenario, positions, parameter table) per scenario in the batch
     plan: list[tuple[Scenario, np.ndarray, pd.DataFrame]] = []
@@ -272,6 +286,20 @@ def run_batch(what: str | Path | Scenario | pd.DataFrame, seeds: Sequence[int] |
         seed_arr = _seed_list(seeds)
         plan.append((load(what), np.arange(len(seed_arr)), pd.DataFrame(index=range(len(seed_arr)))))
 
+    # -- each run's parameter set from the ensemble, where asked; what was set on purpose wins
+    added: set[str] = set()
+    kept: set[str] = set()
+    if spread.parameters:
+        for k, (base, idx, params) in enumerate(plan):
+            keep = {*changes, *map(str, params.columns)}
+            paths, values = spread.columns(seed_arr[idx], keep)
+            params = params.copy()
+            for j, path in enumerate(paths):
+                params[path] = values[:, j]
+            plan[k] = (base, idx, params)
+            added.update(paths)
+            kept.update(keep)
+
     # -- validate everything before running anything
     prepared = []
     for base, idx, params in plan:
@@ -307,11 +335,11 @@ def run_batch(what: str | Path | Scenario | pd.DataFrame, seeds: Sequence[int] |
     if outputs in ("steps", "both"):
         steps = pd.concat([_steps_frame(g) for g in groups], ignore_index=True)
         steps = steps.sort_values(["run", "month"], kind="stable").reset_index(drop=True)
-    param_columns = sorted({c for g in groups for c in g.params.columns})
+    param_columns = sorted({c for g in groups for c in g.params.columns} - added)
     record = meta.build(
         [g.scenario for g in groups], seed_arr.tolist(),
         replicates=len(seed_arr) if len(groups) == 1 and not param_columns else None,
-        changes=changes, command=command, kind="batch",
+        changes=changes, command=command, kind="batch", uncertainty=spread.record(kept),
         runs=len(seed_arr), parameter_columns=param_columns,
         batch_size=batch_size or min(batch_size_for(g.scenario, p[3]) for g, p in zip(groups, prepared)),
     )

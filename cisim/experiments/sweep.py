@@ -6,12 +6,14 @@ runner's core (``cisim.experiments.worker``: one core per worker process; this p
 workers), or as tasks on a Dask cluster.  Every finished chunk is written at once, atomically, as
 its own Parquet file::
 
-    OUT/runs/chunk-00000.parquet     a row per run: point, replicate, seed, the factors,
-    OUT/runs/chunk-00001.parquet     status ("ok" or "error"), error, the outputs kept
+    OUT/runs/chunk-00000.parquet     a row per run: point, replicate, seed, the factors (and with
+    OUT/runs/chunk-00001.parquet     uncertainty "parameters" the ensemble's values the run took),
+                                     status ("ok" or "error"), error, the outputs kept
     ...
     OUT/plan.json                    the chunking and a fingerprint of the experiment
     OUT/metadata.json                experiment file and content, base scenario, versions,
-                                     started and finished times, workers, runs ok and failed
+                                     started and finished times, workers, runs ok and failed,
+                                     the uncertainty and the ensemble (name, file, sha256, sets)
 
 The files of ``OUT/runs`` together are one Parquet dataset (``pd.read_parquet(OUT / "runs")``
 or ``load_results(OUT)``).  A run that fails is recorded with its error and NaN outputs,
@@ -95,8 +97,9 @@ def chunk_path(out_dir: Path, k: int) -> Path:
 # ---------------------------------------------------------------- one chunk
 
 def chunk_job(experiment: Experiment, runs: pd.DataFrame, k: int, lo: int, hi: int) -> Job:
-    """What a worker needs for chunk ``k`` (runs ``lo:hi``): numbers only, no table."""
-    factors = list(experiment.factors)
+    """What a worker needs for chunk ``k`` (runs ``lo:hi``): numbers only, no table.  The columns are the
+    factors and, with parameters uncertainty, the ensemble's values each run takes (``runs`` holds them)."""
+    factors = experiment.parameter_columns
     rows = runs.iloc[lo:hi]
     return (k, experiment.scenario, factors, rows[factors].to_numpy(dtype=float),
             rows["seed"].to_numpy(dtype=np.int64), tuple(experiment.outputs))
@@ -180,6 +183,10 @@ def _prepare_dir(experiment: Experiment, out_dir: Path, resume: bool, chunk_runs
             raise ScenarioError(str(out_dir), None, f"already holds sweep results ({len(existing)} chunk files); "
                                 "use --resume to finish that sweep, or another --out")
     elif old is not None:
+        before = old.get("uncertainty", "seeds")
+        if before != experiment.uncertainty:
+            raise ScenarioError(str(out_dir), None, f"holds runs made with uncertainty {before!r}, not "
+                                f"{experiment.uncertainty!r}; resume with the same --uncertainty, or use another --out")
         if old.get("fingerprint") != fingerprint:
             raise ScenarioError(str(out_dir), None, "holds results of a different experiment (its runs, scenario "
                                 f"or outputs changed since; {experiment.source}); use another --out")
@@ -193,7 +200,7 @@ def _prepare_dir(experiment: Experiment, out_dir: Path, resume: bool, chunk_runs
     elif existing:
         raise ScenarioError(str(out_dir), None, "holds chunk files but no plan.json; cannot tell what they are")
     n = experiment.n_runs
-    plan = {"fingerprint": fingerprint, "runs": n,
+    plan = {"fingerprint": fingerprint, "runs": n, "uncertainty": experiment.uncertainty,
             "chunk_runs": int(chunk_runs or default_chunk_runs(n, workers))}
     # an explicit chunk size means chunks of exactly that size; the default tapers the tail
     plan["bounds"] = chunk_bounds(n, plan["chunk_runs"], workers, taper=chunk_runs is None)
@@ -208,7 +215,8 @@ BACKENDS = ("local", "dask")
 def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers: int | None = None,
               resume: bool = False, progress: bool | str = True, chunk_runs: int | None = None,
               command: str | None = None, on_chunk: Callable[[int], None] | None = None,
-              backend: str = "local", scheduler: str | None = None) -> pd.DataFrame:
+              backend: str = "local", scheduler: str | None = None, uncertainty: str | None = None,
+              ensemble: str | Path | None = None) -> pd.DataFrame:
     """Run every run of an experiment's design and write the results to ``out_dir``.
 
     Args:
@@ -226,6 +234,11 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
         backend: ``"local"`` (a process pool on this machine) or ``"dask"`` (Dask distributed: the cluster
             at ``scheduler``, or a local cluster bound to 127.0.0.1).
         scheduler: address of a running Dask scheduler (``tcp://HOST:PORT``); implies ``backend="dask"``.
+        uncertainty: ``"seeds"`` or ``"parameters"`` (each run also takes its seed's parameter set from the
+            ensemble, except the factors and ``[changes]``); default: the experiment file's ``uncertainty``,
+            else seeds.  Resuming needs the same choice and ensemble.
+        ensemble: with ``"parameters"``, a bundled ensemble's name or a CSV path (default: the file's, else
+            ``"evidence"``).
 
     Returns:
         Every run's row (inputs, seed, status, error, outputs), sorted by point and replicate.
@@ -242,6 +255,8 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
         backend = "dask"
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
+    experiment = experiment.with_uncertainty(uncertainty, None if ensemble is None else str(ensemble),
+                                             where=("uncertainty", "ensemble"))
     out_dir = Path(out_dir)
     chosen = workers is not None
     workers = int(workers or available_cores())
@@ -298,7 +313,8 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
             "runs_ok": None,
             "runs_failed": None,
             "dataset": str(out_dir / RUNS_DIR),
-            "columns": [*RUN_COLUMNS, *experiment.factors, "status", "error", *experiment.outputs],
+            "columns": [*RUN_COLUMNS, *experiment.parameter_columns, "status", "error", *experiment.outputs],
+            **experiment.uncertainty_record(),
             "versions": meta.package_versions(),
             "source_revision": meta.source_revision(),
         }
@@ -385,7 +401,9 @@ class _Executor:
     address: str | None = None
     slots: int = 1
 
-    def run(self, jobs: list[Job], done: Done, bar) -> None:
+    def run(self, jobs: list[Job], done: Done, bar, fn: Callable[..., ChunkResult] | None = None) -> None:
+        """Run ``fn(*job)`` for every job: a sweep's chunks by default, a calibration passes its own function
+        (importable by name, so that spawned and Dask workers find it)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -393,9 +411,9 @@ class _Executor:
 
 
 class _InProcess(_Executor):
-    def run(self, jobs: list[Job], done: Done, bar) -> None:
+    def run(self, jobs: list[Job], done: Done, bar, fn: Callable[..., ChunkResult] | None = None) -> None:
         for job in jobs:
-            done(_chunk_job(*job))
+            done((fn or _chunk_job)(*job))
 
 
 class _Interrupt:
@@ -446,7 +464,7 @@ class _ProcessPool(_Executor):
                                         initializer=worker.init)
         self._warming = [self.pool.submit(worker.warm) for _ in range(self.children)]
 
-    def run(self, jobs: list[Job], done: Done, bar) -> None:
+    def run(self, jobs: list[Job], done: Done, bar, fn: Callable[..., ChunkResult] | None = None) -> None:
         from concurrent.futures import FIRST_COMPLETED, wait
 
         queue = list(jobs)
@@ -456,7 +474,7 @@ class _ProcessPool(_Executor):
             while queue or pending:
                 while queue and len(pending) < ahead:
                     job = queue.pop(0)
-                    pending[self.pool.submit(worker.run_chunk, *job)] = job
+                    pending[self.pool.submit(fn or worker.run_chunk, *job)] = job
                 if not queue:
                     # Near the end, take back a chunk no worker has started rather than wait for it.
                     for fut in sorted(pending, key=lambda f: -pending[f][0]):
@@ -464,7 +482,7 @@ class _ProcessPool(_Executor):
                             queue.append(pending.pop(fut))
                             break
                 if queue:  # this process takes the next chunk itself
-                    done(_chunk_job(*queue.pop(0)))
+                    done((fn or _chunk_job)(*queue.pop(0)))
                     finished = [f for f in pending if f.done()]
                 else:
                     finished = list(wait(pending, timeout=0.25, return_when=FIRST_COMPLETED).done)
@@ -540,7 +558,7 @@ class _DaskExecutor(_Executor):
                 raise DaskSetupError(f"worker {address} has other versions than this process: {diff}; "
                                      "the numbers would not be reproducible")
 
-    def run(self, jobs: list[Job], done: Done, bar) -> None:
+    def run(self, jobs: list[Job], done: Done, bar, fn: Callable[..., ChunkResult] | None = None) -> None:
         from distributed import as_completed
 
         if not jobs:
@@ -548,10 +566,10 @@ class _DaskExecutor(_Executor):
         import uuid
 
         tag = uuid.uuid4().hex[:12]
-        scenario = self.client.scatter(jobs[0][1], broadcast=True)
-        futures = [self.client.submit(worker.run_chunk, k, scenario, columns, values, seeds, outputs,
-                                      key=f"cisim-chunk-{k}-{tag}", pure=False)
-                   for k, _, columns, values, seeds, outputs in jobs]
+        shared = self.client.scatter(jobs[0][1], broadcast=True)  # the scenario (or calibration), sent once
+        fn = fn or worker.run_chunk
+        futures = [self.client.submit(fn, job[0], shared, *job[2:], key=f"cisim-chunk-{job[0]}-{tag}", pure=False)
+                   for job in jobs]
         with _Interrupt() as stop:
             queue = as_completed(futures, with_results=False)
             while not queue.is_empty():

@@ -130,7 +130,8 @@ class BackboneTable:
 
 
 def backbone_table(results: pd.DataFrame, factor: str = "backbone.budget_share", funder_budget: float | None = None,
-                   scenario: Scenario | None = None, tolerance: float = NEAR_BEST) -> BackboneTable:
+                   scenario: Scenario | None = None, tolerance: float = NEAR_BEST,
+                   varied: Sequence[str] = ()) -> BackboneTable:
     """How the outcome and its cost depend on the backbone's share of the funder's budget.
 
     Per level of ``factor``: mean and 95% CI of the outcome at 3 years (``outcome_36``) and
@@ -147,6 +148,8 @@ def backbone_table(results: pd.DataFrame, factor: str = "backbone.budget_share",
 
     ``funder_budget`` (in $ a month) defaults to a constant ``funder.budget`` column of the
     results, else to the ``scenario``'s; without either, returns are per step of share only.
+    ``varied`` are columns that vary from run to run by design and are no factor (the ensemble's
+    parameter values of runs with parameters uncertainty): other factors that vary draw a warning, these do not.
     """
     df = ok_rows(results)
     _need(df, [factor, "seed"])
@@ -163,7 +166,8 @@ def backbone_table(results: pd.DataFrame, factor: str = "backbone.budget_share",
         points = (df["outcome_final"] - df["outcome_start"]) * 100.0
         df["cost_per_point"] = np.where(points > 0, df["total_spend"] / points.where(points > 0), np.nan)
     df[factor] = df[factor].astype(float)
-    others = [c for c in df.columns if "." in str(c) and c != factor and df[c].nunique(dropna=False) > 1]
+    others = [c for c in df.columns if "." in str(c) and c != factor and c not in set(varied)
+              and df[c].nunique(dropna=False) > 1]
     if others:
         warnings.warn(f"backbone_report: other factors vary too ({', '.join(others)}); each level of {factor} "
                       f"averages over them", stacklevel=3)

@@ -27,6 +27,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from cisim.experiments.uncertainty import DEFAULT as RUN_UNCERTAINTY  # researchers choose: seed noise unless told
+from cisim.experiments.uncertainty import REPORT_DEFAULT as COMPARE_UNCERTAINTY  # what funders read: parameters
 from cisim.model.formats import count, dollars, interval, money, number, percent, points, seed_text, share
 from cisim.model.scenario import Scenario, ScenarioError, _suggest, bundled_names, load
 
@@ -130,10 +132,13 @@ def _slug(names: Sequence[str]) -> str:
     return f"{slug[:90].rstrip('-_')}-{hashlib.sha1(slug.encode()).hexdigest()[:8]}"
 
 
-def _variant(args: argparse.Namespace, changes: dict, default_replicates: int) -> str:
+def _variant(args: argparse.Namespace, changes: dict, default_replicates: int, spread=None,
+             default_uncertainty: str = "seeds") -> str:
     """File-name suffix for a run that is not the default one: other replicates (``-r5``), another
-    first seed (``-seed100``), changed values (``-set-`` and a digest of them). Results of a
-    variant never overwrite those of the default run, nor those of another variant."""
+    first seed (``-seed100``), changed values (``-set-`` and a digest of them), the other kind of
+    uncertainty (``-seeds``, ``-parameters``), another ensemble than the default (``-ens-`` and its name
+    and a digest of its file). Results of a variant never overwrite those of the default run, nor
+    those of another variant."""
     parts = []
     if args.replicates != default_replicates:
         parts.append(f"r{args.replicates}")
@@ -142,7 +147,40 @@ def _variant(args: argparse.Namespace, changes: dict, default_replicates: int) -
     if changes:
         text = json.dumps({k: changes[k] for k in sorted(changes)}, default=str)
         parts.append(f"set-{hashlib.sha1(text.encode()).hexdigest()[:6]}")
+    if spread is not None and spread.kind != default_uncertainty:
+        parts.append(spread.kind)
+    if spread is not None and spread.ensemble is not None and getattr(args, "ensemble", None) is not None:
+        from cisim.experiments.ensemble import ensemble_path
+
+        try:
+            default = ensemble_path().resolve()
+        except ScenarioError:  # no bundled ensemble: any ensemble is another one
+            default = None
+        if spread.ensemble.path.resolve() != default:
+            parts.append(f"ens-{_slug([spread.ensemble.name])[:40]}-{spread.sha256[:6]}")
     return "".join(f"-{p}" for p in parts)
+
+
+def _spread(args: argparse.Namespace, default: str):
+    """The ``--uncertainty`` and ``--ensemble`` of compare and run, checked (a bad value: one line, exit 2)."""
+    from cisim.experiments.uncertainty import resolve
+
+    return resolve(args.uncertainty or default, args.ensemble, where=("--uncertainty", "--ensemble"))
+
+
+def _interval_line(record: dict, runs: int | str) -> str:
+    """The line under a table's heading that says what its intervals cover."""
+    from cisim.experiments.uncertainty import interval_text
+
+    return interval_text(record, runs)
+
+
+def _note(record: dict) -> str:
+    """For one run (no interval): where its parameters came from, when not from the scenario alone."""
+    from cisim.experiments.uncertainty import parameters_note
+
+    note = parameters_note(record)
+    return f"; {note}" if note else ""
 
 
 def _changes_line(changes: dict) -> str:
@@ -167,12 +205,13 @@ def cmd_compare(args: argparse.Namespace, command: str) -> int:
     """Run and compare the scenarios; print the tables as soon as the numbers exist, then draw and write."""
     changes = parse_sets(args.set)
     loaded = load_all(args.scenarios, changes)  # a bad file or --set stops here, before the model loads
+    spread = _spread(args, COMPARE_UNCERTAINTY)
 
     from cisim.experiments import metadata as meta
     from cisim.experiments.compare import compare
 
     result = compare(loaded, replicates=args.replicates, seed=args.seed, changes=changes, progress=True,
-                     command=command)
+                     command=command, uncertainty=spread)
     if not args.json:
         _print_compare(result, changes)
         sys.stdout.flush()  # read while the figures are drawn
@@ -180,7 +219,8 @@ def cmd_compare(args: argparse.Namespace, command: str) -> int:
     from cisim.interfaces.plots import compare_figure
 
     out = Path(args.out)
-    stem = out / f"compare-{_slug(result.names)}{_variant(args, changes, COMPARE_REPLICATES)}"
+    variant = _variant(args, changes, COMPARE_REPLICATES, spread, COMPARE_UNCERTAINTY)
+    stem = out / f"compare-{_slug(result.names)}{variant}"
     files: dict[str, Path] = {}
     png, svg = compare_figure(result, stem)
     files["figure_png"], files["figure_svg"] = png, svg
@@ -208,10 +248,11 @@ def _print_compare(result, changes: dict) -> None:
     months = min(b.scenario.months for b in result.batches)
     print(f"Outcome: {_outcome_heading(first)}")
     if result.replicates == 1:
-        print(f"1 run per scenario, seed {result.seeds[0]} (one run: no confidence intervals)")
+        print(f"1 run per scenario, seed {result.seeds[0]} (one run: no confidence intervals)"
+              + _note(result.metadata))
     else:
         print(f"{result.replicates} replicates per scenario, common seeds {seed_text(result.seeds)}; "
-              f"mean [95% CI]")
+              f"mean [interval]\n{result.interval}")
     if changes:
         print(_changes_line(changes))
     print()
@@ -273,13 +314,14 @@ def cmd_run(args: argparse.Namespace, command: str) -> int:
     """Run one scenario; print its tables as soon as the numbers exist, then draw and write."""
     changes = parse_sets(args.set)
     (scenario,) = load_all([args.scenario], changes)  # a bad file or --set stops here, before the model loads
+    spread = _spread(args, RUN_UNCERTAINTY)
 
     from cisim.experiments import metadata as meta
     from cisim.experiments.compare import mean_ci
     from cisim.experiments.runner import run_batch
 
     seeds = range(args.seed, args.seed + args.replicates)
-    batch = run_batch(scenario, seeds, "both", changes=changes, progress=True, command=command)
+    batch = run_batch(scenario, seeds, "both", changes=changes, progress=True, command=command, uncertainty=spread)
     batch.metadata["kind"] = "run"
     batch.metadata["seed_base"] = args.seed
     stats = {}
@@ -293,7 +335,7 @@ def cmd_run(args: argparse.Namespace, command: str) -> int:
     from cisim.interfaces.plots import run_figure
 
     out = Path(args.out)
-    stem = out / f"run-{_slug([batch.scenario.name])}{_variant(args, changes, RUN_REPLICATES)}"
+    stem = out / f"run-{_slug([batch.scenario.name])}{_variant(args, changes, RUN_REPLICATES, spread)}"
     files: dict[str, Path] = {}
     files["figure_png"], files["figure_svg"] = run_figure(batch, stem)
     for key, df in (("steps", batch.steps), ("summary", batch.summary)):
@@ -306,8 +348,9 @@ def cmd_run(args: argparse.Namespace, command: str) -> int:
     if args.json:
         print(meta.dumps({"scenario": batch.scenario.name, "source": batch.scenario.source,
                           "months": batch.scenario.months, "replicates": args.replicates,
-                          "seeds": list(seeds), "changes": changes, "summary": stats,
-                          "files": {k: str(v) for k, v in files.items()}, "out_dir": str(out)}))
+                          "seeds": list(seeds), "changes": changes, "uncertainty": record["uncertainty"],
+                          "ensemble": record["ensemble"], "interval": _interval_line(record, args.replicates),
+                          "summary": stats, "files": {k: str(v) for k, v in files.items()}, "out_dir": str(out)}))
         return 0
     _print_files(files)
     return 0
@@ -318,7 +361,8 @@ def _print_run(args: argparse.Namespace, batch, stats: dict[str, dict], changes:
     s = batch.scenario
     one = args.replicates == 1
     runs = f"1 run (seed {args.seed})" if one else f"{args.replicates} replicates (seeds {seed_text(seeds)})"
-    print(f"{s.name}: {runs}, {s.months} months" + ("" if one else "; mean [95% CI]"))
+    words = _note(batch.metadata) if one else f"; mean [interval]\n{_interval_line(batch.metadata, len(seeds))}"
+    print(f"{s.name}: {runs}, {s.months} months{words}")
     if changes:
         print(_changes_line(changes))
     print(f"Outcome: {_outcome_heading(s)}\n")
@@ -423,7 +467,8 @@ def cmd_validate(args: argparse.Namespace, command: str) -> int:
                 kind = "sensitivity analysis" if e.is_sensitivity else "sweep"
                 print(f"OK  {file}: experiment {e.name} ({kind}, {e.design} design) on scenario {e.scenario.name}, "
                       f"{count(len(e.factors), 'factor')}, {count(e.n_points, 'point')}, "
-                      f"{count(e.n_runs, 'run')}")
+                      f"{count(e.n_runs, 'run')}"
+                      + (f", uncertainty parameters (ensemble {e.ensemble})" if e.uncertainty == "parameters" else ""))
                 continue
             s = load(file)
         except ScenarioError as exc:
@@ -440,6 +485,7 @@ def _experiment_and_out(args: argparse.Namespace):
     from cisim.experiments.experiment import load_experiment
 
     experiment = load_experiment(args.experiment)  # a bad file stops here, before the model loads
+    experiment = experiment.with_uncertainty(args.uncertainty, args.ensemble)
     if args.scheduler:
         from cisim.experiments.sweep import DaskSetupError, check_scheduler_address
 
@@ -478,7 +524,8 @@ def cmd_sweep(args: argparse.Namespace, command: str) -> int:
     if not args.json:
         print(f"{experiment.name}: {experiment.n_points} points x {experiment.replicates} replicates = "
               f"{experiment.n_runs} runs of {experiment.scenario.name} ({experiment.scenario.months} months), "
-              f"{experiment.design} design", file=sys.stderr)
+              f"{experiment.design} design; uncertainty {experiment.uncertainty}"
+              f"{_note(experiment.uncertainty_record())}", file=sys.stderr)
     t0 = time.perf_counter()
     with _engine_exits(experiment, out):
         results = run_sweep(experiment, out, workers=args.workers, resume=args.resume, progress=True,
@@ -490,6 +537,7 @@ def cmd_sweep(args: argparse.Namespace, command: str) -> int:
     if args.json:
         print(meta.dumps({"experiment": experiment.name, "file": str(experiment.source), "runs": len(results),
                           "runs_ok": ok, "runs_failed": failed, "seconds": round(seconds, 3),
+                          **experiment.uncertainty_record(),
                           "out_dir": str(out), "files": {k: str(v) for k, v in files.items()}}))
         return 0
     print(f"{ok} of {len(results)} runs ok, {failed} failed, in {seconds:.1f} s")
@@ -533,6 +581,7 @@ def cmd_sensitivity(args: argparse.Namespace, command: str) -> int:
     if args.json:
         print(meta.dumps({"experiment": experiment.name, "method": res.method, "n": res.n,
                           "runs": len(study.runs), "seconds": study.seconds, "warnings": study.warnings,
+                          **experiment.uncertainty_record(),
                           "noise": res.noise.to_dict(orient="records"),
                           "indices": res.indices.to_dict(orient="records"),
                           "out_dir": str(out), "files": {k: [str(p) for p in v] for k, v in study.files.items()}}))
@@ -565,60 +614,192 @@ def cmd_sensitivity(args: argparse.Namespace, command: str) -> int:
     return 0
 
 
-def _draw_report(kind: str, results, stem: Path, scenario: str | None, output: str) -> dict:
+def _draw_report(kind: str, results, stem: Path, scenario: str | None, output: str, uncertainty: dict) -> dict:
     from cisim.interfaces.reports import ablation_report, backbone_report
 
     if kind == "backbone":
         if "backbone.budget_share" not in results:
             raise ValueError("expected a sweep over backbone.budget_share "
                              "(like experiments/backbone_investment.toml)")
-        return backbone_report(results, stem, scenario=scenario)
-    return ablation_report(results, stem, scenario=scenario, output=output)
+        return backbone_report(results, stem, scenario=scenario, uncertainty=uncertainty)
+    return ablation_report(results, stem, scenario=scenario, output=output, uncertainty=uncertainty)
+
+
+def _report_uncertainty(args: argparse.Namespace, record: dict, results_dir: Path) -> dict:
+    """What a report's intervals cover: what the sweep's runs had.  ``--uncertainty`` (for the backbone report
+    ``parameters`` unless told) and ``--ensemble`` must match it: a report cannot add what its runs lack."""
+    from cisim.experiments.uncertainty import UNCERTAINTY, kind_of, resolve
+
+    ran = {"uncertainty": kind_of(record), "ensemble": record.get("ensemble")}
+    wanted = args.uncertainty or (COMPARE_UNCERTAINTY if args.kind == "backbone" else ran["uncertainty"])
+    if wanted not in UNCERTAINTY:
+        raise ScenarioError("--uncertainty", None, f"expected {' or '.join(UNCERTAINTY)}, got {wanted!r}")
+    if wanted != ran["uncertainty"]:
+        if wanted == "parameters":
+            raise ScenarioError(results_dir, None, "its runs have seed noise only (the sweep ran with uncertainty "
+                                "'seeds'), so its intervals cannot cover the calibrated parameters: run the sweep "
+                                "with --uncertainty parameters, or report seed noise alone with --uncertainty seeds")
+        raise ScenarioError(results_dir, None, "its runs took parameter sets from an ensemble (the sweep ran with "
+                            "uncertainty 'parameters'), so its intervals cover more than seed noise: leave out "
+                            "--uncertainty seeds, or run the sweep with --uncertainty seeds")
+    if args.ensemble is not None:
+        spread = resolve(wanted, args.ensemble, where=("--uncertainty", "--ensemble"))
+        if spread.sha256 != (ran["ensemble"] or {}).get("sha256"):
+            raise ScenarioError(results_dir, None, f"its runs took their parameter sets from another ensemble "
+                                f"({(ran['ensemble'] or {}).get('file')}) than --ensemble {args.ensemble}")
+    return ran
 
 
 def cmd_report(args: argparse.Namespace, command: str) -> int:
     """Figures and tables for funders and teachers from a finished sweep's results."""
+    for name in ("uncertainty", "ensemble"):
+        if args.kind == "discover" and getattr(args, name, None) is not None:
+            raise ScenarioError(f"--{name}", None, "applies to 'cisim report backbone' and 'report ablation' only: "
+                                "discover reads the runs as they are")
+    if args.kind == "discover":
+        return cmd_discover(args, command)
+    _discover_options_unused(args)
     from cisim.experiments.sweep import load_results
 
     results_dir = Path(args.results)
     if not (results_dir / "runs").is_dir():
         raise ScenarioError(results_dir, None, "expected the --out directory of a finished 'cisim sweep' "
                             "(with a runs/ dataset inside)")
-    results = load_results(results_dir)
-    scenario = None
     meta_file = results_dir / "metadata.json"
-    if meta_file.is_file():
-        experiment = json.loads(meta_file.read_text()).get("experiment", {})
-        scenario = experiment.get("scenario_source") or experiment.get("scenario")
+    record = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    spread = _report_uncertainty(args, record, results_dir)  # before reading the runs: a mismatch stops here
+    results = load_results(results_dir)
+    experiment = record.get("experiment", {})
+    scenario = experiment.get("scenario_source") or experiment.get("scenario")
     stem = Path(args.out) if args.out else results_dir / args.kind
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
             report = _draw_report(args.kind, results, stem, scenario if isinstance(scenario, str) else None,
-                                  args.output)
+                                  args.output, spread)
     except ValueError as exc:  # a results table that does not fit the report
         raise ScenarioError(results_dir, None, str(exc)) from None
     for w in caught:  # for a person, not a program: the message without Python's source line
         print(f"cisim: note: {w.message}", file=sys.stderr)
     if args.kind == "backbone":
         print(report["takeaway"] + "\n")
+        print(f"Outcome year 5: mean [{report['interval']}]")
         rows = [[share(r.share), percent(r.outcome_36_mean),
                  _ci_pct(r.outcome_60_mean, r.outcome_60_ci_low, r.outcome_60_ci_high),
                  money(r.cost_per_point_mean),
                  "best" if r.best_cost_effectiveness else (f"within {share(report['tolerance'])}" if r.cost_near_best
                                                             else "")]
                 for r in report["table"].itertuples()]
-        print(_table(["backbone share", "outcome year 3", "outcome year 5 [95% CI]", "cost per point", "value"],
+        print(_table(["backbone share", "outcome year 3", "outcome year 5 [interval]", "cost per point", "value"],
                      rows))
     else:
         print(report["takeaway"] + "\n")
+        print(f"Main effects: mean [{report['interval']}]")
         rows = [[str(r.rank), r.label,
                  interval(r.effect_points, r.ci_low_points, r.ci_high_points, partial(number, signed=True))]
                 for r in report["main"].itertuples()]
-        print(_table(["rank", "condition", f"main effect on {args.output}, points [95% CI]"], rows))
+        print(_table(["rank", "condition", f"main effect on {args.output}, points [interval]"], rows))
     paths = [*report["figures"], *report["tables"]]
     print("\nWrote:\n" + "\n".join(f"  {p}" for p in paths))
     return 0
+
+
+# ---------------------------------------------------------------- report discover
+
+_DISCOVER_OPTIONS = {"where": "--where", "inputs": "--inputs", "threshold": "--threshold",
+                     "peel_alpha": "--peel-alpha", "json": "--json"}
+
+
+def _discover_options_unused(args: argparse.Namespace) -> None:
+    """The options of ``report discover`` mean nothing to the other reports: say so rather than ignore them."""
+    for name, option in _DISCOVER_OPTIONS.items():
+        if getattr(args, name, None) not in (None, False):
+            raise ScenarioError(option, None, f"applies to 'cisim report discover' only, not to 'report {args.kind}'")
+
+
+def cmd_discover(args: argparse.Namespace, command: str) -> int:
+    """Where in a sweep's (or a calibration's) inputs a condition holds: PRIM's box, printed, then drawn and written."""
+    if args.where is None:
+        raise ScenarioError("--where", None, "expected the condition to explain, for example "
+                                             '--where "outcome_60 > 0.7"')
+
+    from cisim.experiments import discovery as dv
+    from cisim.experiments import metadata as meta
+
+    inputs = [s.strip() for s in args.inputs.split(",") if s.strip()] if args.inputs is not None else None
+    if inputs == []:
+        raise ScenarioError("--inputs", None, "expected input columns, comma-separated (for example x1,x2)")
+    table = dv.read_results(args.results, inputs)
+    result = dv.discover(table.rows, args.where, table.inputs, threshold=args.threshold,
+                         peel_alpha=dv.DEFAULT_PEEL_ALPHA if args.peel_alpha is None else args.peel_alpha)
+    if not args.json:
+        _print_discovery(result, table)
+        sys.stdout.flush()  # read while the figures are drawn
+
+    from cisim.interfaces.discovery_plots import write_figures
+
+    results = Path(args.results)
+    if args.out:  # a stem, as for the other reports; a directory gets the files inside it
+        stem = Path(args.out) / "discover" if Path(args.out).is_dir() or args.out.endswith("/") else Path(args.out)
+    else:
+        stem = results / "discover" if results.is_dir() else results.with_name(f"{results.stem}-discover")
+    files: dict[str, Path] = {}
+    for key, paths in write_figures(result, stem).items():
+        files.update({f"{key}_{p.suffix[1:]}": p for p in paths})
+    for key, df in (("trajectory", result.trajectory), ("box", result.box)):
+        files[f"{key}_csv"], files[f"{key}_parquet"] = meta.write_table(df, f"{stem}-{key}")
+    files["record"] = Path(f"{stem}.json")
+    record = dv.record(result, table, command, files)
+    meta.write_json(files["record"], record)
+    if args.json:
+        print(meta.dumps(record))
+        return 0
+    _print_files(files)
+    return 0
+
+
+def _print_discovery(result, table) -> None:
+    """The base rate, the chosen box, its restrictions and the sentence of ``cisim report discover``."""
+    from cisim.experiments.discovery import limits_text, quasi_p_text
+
+    src = table.source
+    left = [f"{count(src['runs_failed'], 'run')} with status \"error\"" if src["runs_failed"] else "",
+            f"{count(result.incomplete, 'run')} missing an input" if result.incomplete else ""]
+    left = [s for s in left if s]
+    print(f"Runs: {src['kind']} {src['path']}, {result.runs:,} used"
+          + (f" ({' and '.join(left)} left out)" if left else ""))
+    for name, why in result.left_out.items():
+        print(f"Input {name} left out: {why}")
+    if result.missing:
+        print(f"The condition is missing (NaN) in {count(result.missing, 'run')}: counted as not holding")
+    print(f"Condition: {result.expression} holds in {result.hits:,} of the {result.runs:,} runs "
+          f"({percent(result.base_rate)}, the base rate)\n")
+    chosen = result.chosen
+    print(textwrap.fill(f"Chosen box: step {result.step} of the {len(result.trajectory)} on PRIM's trajectory, "
+                        f"{result.rule_text()}", width=100))
+    rows = [["coverage", percent(result.coverage), f"{chosen['hits']:,} of the {result.hits:,} runs where it holds "
+             "are in the box"],
+            ["density", percent(result.density), f"it holds in {chosen['hits']:,} of the {chosen['runs']:,} runs "
+             "in the box"],
+            ["mass", percent(result.mass), f"{chosen['runs']:,} of the {result.runs:,} runs are in the box"]]
+    print(textwrap.indent(_table(["", "", ""], rows, right={1}).split("\n", 2)[2], "  "))
+    restricted = result.restricted
+    if not restricted.empty:
+        print()
+        rows = [[r.label if r.label == r.factor else f"{r.label} ({r.factor})",
+                 limits_text(r, "low") if r.low > r.min else "", limits_text(r, "high") if r.high < r.max else "",
+                 f"{limits_text(r, 'min')} to {limits_text(r, 'max')}", quasi_p_text(r.quasi_p),
+                 "" if r.significant else "may be chance"]
+                for r in restricted.itertuples()]
+        print(_table(["input", "low", "high", "range in the runs", "quasi-p", ""], rows, right={1, 2, 4}))
+    others = result.box.loc[~result.box["restricted"], "factor"].tolist()
+    if others:
+        print(f"Not restricted: {', '.join(others)}")
+    print("\n" + textwrap.fill(result.sentence(), width=100))
+    if not restricted.empty:
+        print("\n" + textwrap.fill("(quasi-p: how likely a box this dense would be if the input's restriction "
+                                   "picked runs at random, a one-sided binomial test against the box without it; "
+                                   "below 0.05 the restriction matters)", width=100, break_on_hyphens=False))
 
 
 def cmd_dashboard(args: argparse.Namespace, command: str) -> int:
@@ -646,6 +827,7 @@ def cmd_lesson(args: argparse.Namespace, command: str) -> int:
     seeds = range(args.seed, args.seed + args.replicates)
     if args.json:
         print(meta.dumps({"handout": str(pdf), "replicates": args.replicates, "seeds": list(seeds),
+                          "uncertainty": record.get("uncertainty", "seeds"), "ensemble": record.get("ensemble"),
                           "figures": record["figures"], "files": files, "out_dir": str(args.out)}))
         return 0
     print(f"Lesson kit: isolated and collective, {args.replicates} replicates each (seeds {seed_text(seeds)}); "
@@ -669,7 +851,107 @@ def _whole(lowest: int):
     return parse
 
 
-def _add_common(p: argparse.ArgumentParser, replicates: int) -> None:
+def cmd_calibrate(args: argparse.Namespace, command: str) -> int:
+    """Fit a targets file's parameters by ABC-SMC; print each target's verdict before drawing the figures."""
+    import time
+
+    from cisim.experiments.targets import load_targets
+
+    tf = load_targets(args.targets)  # a bad file stops here, before the model loads
+    if args.population is not None:
+        tf.abc["population"] = args.population
+        tf.content.setdefault("overrides", {})["population"] = args.population
+    if args.replicates is not None:
+        tf.replicates = args.replicates
+        tf.content.setdefault("overrides", {})["replicates"] = args.replicates
+    if args.scheduler:
+        from cisim.experiments.sweep import DaskSetupError, check_scheduler_address
+
+        try:
+            check_scheduler_address(args.scheduler)
+        except DaskSetupError as exc:
+            raise ScenarioError("--scheduler", None, str(exc)) from None
+    out = Path(args.out) if args.out else Path(DEFAULT_OUT) / _slug([f"calibration-{tf.name}"])
+
+    from cisim.experiments import metadata as meta
+    from cisim.experiments.calibration import calibrate, export_ensemble
+    from cisim.experiments.sweep import DaskSetupError
+
+    sim = tf.simulator()
+    say = (lambda line: None) if args.json else (lambda line: print(line, file=sys.stderr))
+    say(f"{tf.name}: {len(tf.priors)} parameters fitted to {len(tf.targets)} targets; "
+        f"{tf.abc['population']} sets a generation, {sim.runs_per_set} runs a set "
+        f"({tf.replicates} replicates of {', '.join(r for r, _ in sim.scenarios)}, {tf.months} months)")
+    t0 = time.perf_counter()
+    try:
+        fit = calibrate(tf, out, workers=args.workers, resume=args.resume, progress=not args.json,
+                        backend=args.backend, scheduler=args.scheduler, command=command, log=say)
+    except DaskSetupError as exc:
+        print(f"cisim: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        kept = len(list((out / "evaluations").glob("*.parquet"))) if (out / "evaluations").is_dir() else 0
+        print(f"cisim: interrupted; {kept} finished chunks are kept in {out}. Run the same command with --resume "
+              "to do only the rest.", file=sys.stderr)
+        raise SystemExit(130) from None
+    seconds = time.perf_counter() - t0
+    files = {"posterior": out / "posterior.csv", "targets": out / "targets.csv",
+             "generations": out / "generations.csv", "evaluations": out / "evaluations.parquet",
+             "metadata": out / "metadata.json"}
+    if args.ensemble:
+        files["ensemble"] = export_ensemble(fit, args.ensemble)
+    status = {"reached": "every target's range reached", "acceptance": "stopped: acceptance too low",
+              "budget": "stopped: run budget spent", "generations": "stopped: generations used up",
+              "failures": "stopped: too many failed runs"}[fit.status]
+    if args.json:
+        if not args.no_figures:
+            from cisim.interfaces.calibration_plots import draw
+
+            files.update(draw(fit, out))
+        print(meta.dumps({"targets_file": str(tf.path), "status": fit.status, "epsilon": fit.epsilon,
+                          "runs": fit.runs, "seconds": round(seconds, 3), "out_dir": str(out),
+                          "targets": fit.targets.to_dict("records"),
+                          "posterior_median": {p: float(fit.posterior[p].median()) for p in fit.parameters},
+                          "files": {k: str(v) for k, v in files.items()}}))
+        return 0
+    print(f"{status} (tolerance {fit.epsilon:.3g}); {fit.runs:,} runs in {seconds:.0f} s; "
+          f"{len(fit.posterior)} posterior sets, effective size "
+          f"{1 / (fit.posterior['weight'] ** 2).sum():.0f}")
+    rows = []
+    for r in fit.targets.to_dict("records"):
+        rows.append([r["target"], f"{r['low']:.3g} to {r['high']:.3g}", f"{r['predictive_mean']:.3g}",
+                     f"{r['predictive_low']:.3g} to {r['predictive_high']:.3g}", f"{100 * r['share_inside']:.0f}%",
+                     "met" if r["met"] else "NOT MET"])
+    print("\nTargets: the evidence's range against the posterior predictive (every posterior set run again with "
+          "new seeds;\n90% interval: seed noise and the fitted parameters)")
+    print(_table(["target", "evidence range", "predicted", "90% interval", "inside", "verdict"], rows,
+                 right={2, 4}))
+    unmet = [r["target"] for r in fit.targets.to_dict("records") if not r["met"]]
+    if unmet:
+        print(f"\nUnmet: {', '.join(unmet)}: run again with new seeds, the posterior's sets put the mean of these "
+              "statistics outside their ranges.\nThe model does not meet them together with the others within the "
+              f"priors (or only with the luck of {tf.replicates} replicates); they are reported, not fitted.")
+    if not args.no_figures:
+        from cisim.interfaces.calibration_plots import draw
+
+        files.update(draw(fit, out))
+    _print_files(files)
+    return 0
+
+
+def _add_uncertainty(p: argparse.ArgumentParser, default: str | None, default_text: str) -> None:
+    """--uncertainty and --ensemble (checked by the command, so that a bad value is one line and exit 2)."""
+    p.add_argument("--uncertainty", default=default, metavar="seeds|parameters",
+                   help="what the intervals cover: 'seeds', seed noise alone; 'parameters', seed noise and the "
+                        "calibrated parameters: each replicate also takes the parameter set the ensemble gives its "
+                        "seed (the same for every scenario), except the values set on purpose (--set; an "
+                        f"experiment's [changes] and factors) (default {default_text})")
+    p.add_argument("--ensemble", default=None, metavar="NAME|FILE.csv",
+                   help="with --uncertainty parameters: a bundled ensemble's name or an ensemble file "
+                        "(default evidence, the calibrated one in scenarios/ensembles/)")
+
+
+def _add_common(p: argparse.ArgumentParser, replicates: int, uncertainty: str = RUN_UNCERTAINTY) -> None:
     p.add_argument("--replicates", "-r", type=_whole(1), default=replicates, metavar="R",
                    help=f"runs per scenario (default {replicates})")
     p.add_argument("--seed", type=_whole(0), default=0, metavar="S",
@@ -679,6 +961,7 @@ def _add_common(p: argparse.ArgumentParser, replicates: int) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of tables")
     p.add_argument("--set", action="extend", nargs="+", metavar="PATH=VALUE", default=[],
                    help="change a value in every scenario, e.g. --set months=36 backbone.budget_share=0.1")
+    _add_uncertainty(p, uncertainty, uncertainty)
 
 
 def _add_experiment(p: argparse.ArgumentParser, what: str) -> None:
@@ -698,6 +981,7 @@ def _add_experiment(p: argparse.ArgumentParser, what: str) -> None:
                    help="run on the Dask cluster with this scheduler (implies --backend dask); every worker "
                         "needs the same version of cisim installed")
     p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of text")
+    _add_uncertainty(p, None, f"the experiment file's uncertainty key, else {RUN_UNCERTAINTY}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -719,7 +1003,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run each scenario for the same seeds and compare them with the first: "
                                    "writes a figure (PNG, SVG), tables (CSV, Parquet) and metadata (JSON).")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="bundled name or path; the first is the baseline")
-    _add_common(p, COMPARE_REPLICATES)
+    _add_common(p, COMPARE_REPLICATES, COMPARE_UNCERTAINTY)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("run", help="run one scenario once, or over replicates",
@@ -744,6 +1028,33 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment(p, "the results")
     p.set_defaults(func=cmd_sweep)
 
+    p = sub.add_parser("calibrate", help="fit the assumed parameters to evidence (ABC-SMC)",
+                       description="Fit the parameters a targets file names (experiments/targets/evidence.toml) "
+                                   "to its targets by approximate Bayesian computation (sequential Monte Carlo), "
+                                   "in large batches through the batch runner. Writes the posterior ensemble "
+                                   "(CSV, Parquet), each target's verdict, every evaluation, figures (PNG, SVG) "
+                                   "and metadata (JSON). Interrupted, run the same command with --resume.")
+    p.add_argument("targets", metavar="TARGETS", help="path to a targets file, or a bundled one's name (evidence)")
+    p.add_argument("--out", "-o", default=None, metavar="DIR",
+                   help=f"directory for the results (default {DEFAULT_OUT}/calibration-<name>/)")
+    p.add_argument("--workers", "-w", type=_whole(1), default=None, metavar="N",
+                   help="processes to run on (default: all local cores); the numbers do not depend on it")
+    p.add_argument("--resume", action="store_true", help="keep the finished chunks in --out and run only the rest")
+    p.add_argument("--backend", choices=["local", "dask"], default="local",
+                   help="'local': a process pool on this machine (default); 'dask': Dask distributed, on the "
+                        "cluster at --scheduler or on a local cluster bound to 127.0.0.1")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="run on the Dask cluster with this scheduler (implies --backend dask)")
+    p.add_argument("--population", type=_whole(2), default=None, metavar="N",
+                   help="parameter sets per generation (default: the targets file's [abc] population)")
+    p.add_argument("--replicates", "-r", type=_whole(1), default=None, metavar="R",
+                   help="runs per set in each role (default: the targets file's replicates)")
+    p.add_argument("--ensemble", default=None, metavar="FILE.csv",
+                   help="also write the posterior as an ensemble file for --uncertainty parameters")
+    p.add_argument("--no-figures", action="store_true", help="write no figures")
+    p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of text")
+    p.set_defaults(func=cmd_calibrate)
+
     p = sub.add_parser("sensitivity", help="global sensitivity analysis (SALib) of an experiment file",
                        description="Run a sensitivity experiment (experiments/sobol_default.toml, "
                                    "morris_screening.toml, or a file with [design] kind = sobol, morris, efast, "
@@ -754,16 +1065,42 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment(p, "the runs and the analysis")
     p.set_defaults(func=cmd_sensitivity)
 
-    p = sub.add_parser("report", help="figures for a finished sweep: the backbone study or the ablation",
+    p = sub.add_parser("report", help="figures for a finished sweep: the backbone study, the ablation, or "
+                                      "where a condition holds (discover)",
                        description="Draw the report of a finished sweep: 'backbone' (outcome, cost per outcome "
-                                   "point and marginal return against the backbone's share; PNG, PDF, CSV) or "
-                                   "'ablation' (main effects and interactions of the conditions).")
-    p.add_argument("kind", choices=["backbone", "ablation"])
-    p.add_argument("results", metavar="RESULTS", help="the --out directory of 'cisim sweep'")
+                                   "point and marginal return against the backbone's share; PNG, PDF, CSV), "
+                                   "'ablation' (main effects and interactions of the conditions) or 'discover' "
+                                   "(scenario discovery with PRIM: the box of the inputs where --where holds; "
+                                   "PNG, SVG, CSV, Parquet, JSON).")
+    p.add_argument("kind", choices=["backbone", "ablation", "discover"])
+    p.add_argument("results", metavar="RESULTS", help="the --out directory of 'cisim sweep'; for discover also a "
+                                                      "calibration's folder, or a .csv or .parquet table")
     p.add_argument("--out", "-o", default=None, metavar="STEM",
-                   help="path and stem of the files (default RESULTS/<kind>)")
+                   help="path and stem of the files (default RESULTS/<kind>); for discover a directory gets "
+                        "DIR/discover-*, and a table file's default is <table>-discover beside it")
     p.add_argument("--output", default="outcome_60", metavar="NAME",
                    help="the per-run output the ablation ranks effects on (default outcome_60)")
+    p.add_argument("--where", default=None, metavar="EXPRESSION",
+                   help="discover: the condition, a pandas expression over the runs' columns, true or false per run, "
+                        "e.g. \"outcome_60 > 0.7\" or \"coalition_alive_final == 1\" (dotted names need no backticks)")
+    p.add_argument("--inputs", default=None, metavar="A,B,...",
+                   help="discover: the inputs to search over (default: the sweep's factors or the calibration's "
+                        "parameters; required for a table file)")
+    p.add_argument("--threshold", type=float, default=None, metavar="D",
+                   help="discover: choose the widest box whose density (share of its runs where the condition "
+                        "holds) is D or more (default: the trajectory's knee, the best harmonic mean of coverage "
+                        "and density)")
+    p.add_argument("--peel-alpha", type=float, default=None, metavar="A",
+                   help="discover: share of the box's runs PRIM peels off at each step (default 0.05)")
+    p.add_argument("--json", action="store_true", default=None,
+                   help="discover: print one JSON object to stdout instead of text")
+    p.add_argument("--uncertainty", default=None, metavar="seeds|parameters",
+                   help="backbone, ablation: what the intervals must cover, checked against the sweep's runs "
+                        "(a report cannot add what they lack): 'parameters', seed noise and the calibrated "
+                        "parameters (default for backbone); 'seeds', seed noise alone (ablation: default what the "
+                        "sweep ran)")
+    p.add_argument("--ensemble", default=None, metavar="NAME|FILE.csv",
+                   help="backbone, ablation: the ensemble the sweep's runs must have taken their parameter sets from")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("dashboard", help="the classroom dashboard: drive a live model from sliders in a browser",

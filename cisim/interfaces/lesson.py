@@ -213,7 +213,7 @@ def _outcome_caption(result: CompareResult) -> str:
               f"({points(per, 0, signed=True, unit='').strip()}%), and {number(f['together_gave_up_last_year'], 0)} "
               f"give up instead of {number(f['alone_gave_up_last_year'], 0)}")
     return (f"Of the people leaving the chain of care, the share who got every service they needed rather than "
-            f"giving up waiting (lines: means; bands: 95% confidence intervals). Working alone ({alone}) the "
+            f"giving up waiting (lines: means; bands: {result.interval}). Working alone ({alone}) the "
             f"organizations keep adapting to the queues they see{drift}. The coalition ({together}) {dip}{cross}, "
             f"and {end}: {people}.")
 
@@ -524,7 +524,9 @@ def _key_numbers(result: CompareResult) -> tuple[list[str], list[list[str]]]:
 def reproduce_commands(replicates: int, seed: int, out: Path | str) -> dict[str, list[str]]:
     """The commands that redraw each figure (and, where there is one, the command that computes the same numbers)."""
     lesson = shlex.join(["cisim", "lesson", "--replicates", str(replicates), "--seed", str(seed), "--out", str(out)])
-    compare_cmd = shlex.join(["cisim", "compare", *SCENARIOS, "--replicates", str(replicates), "--seed", str(seed)])
+    # the handout's intervals are seed noise alone (a classroom sees one model, its parameters as written)
+    compare_cmd = shlex.join(["cisim", "compare", *SCENARIOS, "--replicates", str(replicates), "--seed", str(seed),
+                              "--uncertainty", "seeds"])
     commands = {}
     for spec in FIGURES:
         if spec.draw is _draw_networks:

@@ -19,6 +19,7 @@ from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 
 from cisim.experiments import metadata as meta
 from cisim.experiments.compare import coverage_at_end, dropouts_by_step, mean_ci
+from cisim.experiments.uncertainty import interval_text, parameters_note
 from cisim.model.formats import money, number, percent, seed_text, share
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies, and in greyscale print.
@@ -96,7 +97,7 @@ def _outcome_panel(ax, entries: list[_Entry], months: int, crossover: dict | Non
         else:
             label = f"{e.name}: {percent(mean[-1])} at month {months}"
             if np.isfinite(lo[-1]) and hi[-1] > lo[-1]:
-                label += f"  (95% CI {percent(lo[-1])} to {percent(hi[-1])})"
+                label += f"  (interval {percent(lo[-1])} to {percent(hi[-1])})"
         handles.append(Line2D([], [], color=e.color, linewidth=2.6, label=label))
         if groups:
             for series, style, who in (("outcome_majority", (0, (5, 2)), "majority group"),
@@ -299,13 +300,15 @@ def make_compare_figure(result, title: str | None = None) -> Figure:
             else f"{len(names) - 1} scenarios compared with {names[0]}"
         title = f"{who}: outcome over {months} months and the mechanisms behind it"
     sources = "; ".join(f"{e.name} ({Path(e.scenario.source).name})" for e in entries)
+    note = parameters_note(result.metadata)
     if result.replicates == 1:
-        lines = (f"Lines: one run per scenario, the same seed ({seed_text(result.seeds)}) for every scenario; "
-                 f"with one run there are no confidence intervals.")
+        lines = (f"Lines: one run per scenario, the same seed ({seed_text(result.seeds)}) for every scenario"
+                 f"{f' ({note})' if note else ''}; with one run there are no confidence intervals.")
     else:
-        lines = (f"Lines: mean of {result.replicates} replicates per scenario; shaded bands and error bars: 95% "
-                 f"confidence intervals (Student t). Every scenario ran the same seeds ({seed_text(result.seeds)}), "
-                 f"so differences are paired.")
+        sets = ", and so the same parameter sets" if note else ""
+        lines = (f"Lines: mean of {result.replicates} replicates per scenario; shaded bands and error bars: "
+                 f"{interval_text(result.metadata, result.replicates)}, Student t intervals of the mean. Every "
+                 f"scenario ran the same seeds ({seed_text(result.seeds)}){sets}, so differences are paired.")
     footnote = (f"{lines} Scenarios: {sources}."
                 f"{_changes_text(result.metadata.get('changes', {}))} {_stamp(result.metadata)}")
     return _figure(entries, months, title, footnote, crossover=result.crossover)
@@ -330,9 +333,11 @@ def make_run_figure(batch, title: str | None = None) -> Figure:
     run_seeds = batch.summary["seed"].tolist()
     if title is None:
         title = f"{group.scenario.name}: outcome over {months} months and the mechanisms behind it"
-    lines = (f"Lines: one run (seed {run_seeds[0]}), so no confidence intervals" if len(run_seeds) == 1 else
+    note = parameters_note(batch.metadata)
+    lines = (f"Lines: one run (seed {run_seeds[0]}{f', {note}' if note else ''}), so no confidence intervals"
+             if len(run_seeds) == 1 else
              f"Lines: mean of {len(run_seeds)} replicates (seeds {seed_text(run_seeds)}); shaded bands and error bars: "
-             f"95% confidence intervals (Student t)")
+             f"{interval_text(batch.metadata, len(run_seeds))}, Student t intervals of the mean")
     footnote = (f"{lines}; dashed and dotted lines: the majority and the marginalized group. "
                 f"Scenario: {group.scenario.name} ({Path(group.scenario.source).name})."
                 f"{_changes_text(batch.metadata.get('changes', {}))} {_stamp(batch.metadata)}")

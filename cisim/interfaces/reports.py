@@ -6,7 +6,10 @@ dotted parameter path (``backbone.budget_share``, ``conditions.common_agenda``),
 is not ``"ok"`` are ignored), and the per-run outputs of ``cisim.experiments.summary``
 (``outcome_36``, ``outcome_60``, ``cost_per_point``, ...). ``run_batch(...).summary``
 is such a table. Each report writes a figure (PNG and PDF) and a table (CSV and
-Parquet) and returns the numbers.
+Parquet) and returns the numbers.  What the intervals cover (seed noise, or seed noise and the
+calibrated parameters) is what the runs had: pass the sweep's metadata record (or its
+``uncertainty`` entries) as ``uncertainty=``; the words come from
+``cisim.experiments.uncertainty.interval_text``, and the tables written have them in an ``interval`` column.
 
 The numbers come from ``cisim.experiments.tables`` (which says how the intervals are
 computed); this module words them, draws them and writes the files.
@@ -15,7 +18,7 @@ computed); this module words them, draws them and writes the files.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,7 @@ from matplotlib.transforms import blended_transform_factory
 from cisim.experiments import metadata as meta
 from cisim.experiments.labels import CONDITIONS, factor_label, label
 from cisim.experiments.tables import NEAR_BEST, AblationTable, ablation_table, backbone_table
+from cisim.experiments.uncertainty import ensemble_columns, interval_text
 from cisim.interfaces.plots import PALETTE, STYLE, _save
 from cisim.model.formats import money, percent, plain, points, seed_text, share
 from cisim.model.scenario import Scenario, load
@@ -58,9 +62,21 @@ def _shares_text(levels: np.ndarray, chosen: np.ndarray) -> tuple[str, bool]:
     return text, len(items) > 1
 
 
-def _replicate_text(df: pd.DataFrame, group: str) -> str:
+def _uncertainty(uncertainty: Mapping[str, Any] | str | None) -> dict[str, Any]:
+    """A metadata record's ``uncertainty`` entries from a record, a kind (``"seeds"``) or None (seed noise)."""
+    if isinstance(uncertainty, str):
+        return {"uncertainty": uncertainty, "ensemble": None}
+    return dict(uncertainty or {})
+
+
+def _runs_per(df: pd.DataFrame, group: str | Sequence[str]) -> str:
+    """Runs behind each level's (or cell's) interval: one number, or "3 to 5"."""
     counts = df.groupby(group).size()
-    reps = f"{counts.iloc[0]}" if counts.nunique() == 1 else f"{counts.min()} to {counts.max()}"
+    return f"{counts.iloc[0]}" if counts.nunique() == 1 else f"{counts.min()} to {counts.max()}"
+
+
+def _replicate_text(df: pd.DataFrame, group: str) -> str:
+    reps = _runs_per(df, group)
     run_seeds = sorted(int(s) for s in df["seed"].unique())
     common = df.groupby(group)["seed"].apply(lambda s: tuple(sorted(s))).nunique() == 1
     return (f"{reps} replicates per level; seeds {seed_text(run_seeds)}"
@@ -104,7 +120,8 @@ def _header_axes(fig: Figure, ax, title: str, takeaway: str, width: int = 120) -
 
 def backbone_report(results: pd.DataFrame, out_stem: str | Path, factor: str = "backbone.budget_share",
                     funder_budget: float | None = None, scenario: str | Path | Scenario | None = None,
-                    formats: Sequence[str] = ("png", "pdf"), tolerance: float = NEAR_BEST) -> dict[str, Any]:
+                    formats: Sequence[str] = ("png", "pdf"), tolerance: float = NEAR_BEST,
+                    uncertainty: Mapping[str, Any] | str | None = None) -> dict[str, Any]:
     """How the outcome and its cost depend on the backbone's share of the funder's budget.
 
     The numbers, per level of ``factor``, are those of :func:`cisim.experiments.tables.backbone_table`
@@ -121,16 +138,22 @@ def backbone_report(results: pd.DataFrame, out_stem: str | Path, factor: str = "
         scenario: the scenario run (name, path or ``Scenario``), for the outcome's label and budget.
         formats: figure formats.
         tolerance: how close to the best cost per point counts as near the best (0.05: within 5%).
+        uncertainty: what the runs' intervals cover: the sweep's metadata record, ``"seeds"`` or
+            ``"parameters"`` (default: seed noise alone).
 
     Returns:
         ``best_share``, ``best_cost_per_point`` and its CI, ``near_best_shares``,
         ``table`` (the DataFrame written),
-        ``figures`` and ``tables`` (paths written), ``funder_budget`` (None if unknown) and ``takeaway``.
+        ``figures`` and ``tables`` (paths written), ``funder_budget`` (None if unknown), ``takeaway``
+        and ``interval`` (what the intervals cover, in words).
     """
     sc = _scenario(scenario)
-    bt = backbone_table(results, factor, funder_budget, sc, tolerance)
+    record = _uncertainty(uncertainty)
+    bt = backbone_table(results, factor, funder_budget, sc, tolerance, varied=ensemble_columns(record))
     table, levels, best, peak, near = bt.table, bt.levels, bt.best, bt.peak, bt.near
     funder_budget, long = bt.funder_budget, bt.horizon
+    words = interval_text(record, _runs_per(bt.runs, factor))
+    table["interval"] = words
 
     horizon = "5-year" if long == "outcome_60" else "final"
     takeaway = (f"Giving the backbone {share(best['share'])} of the budget buys the most outcome per dollar "
@@ -144,7 +167,7 @@ def backbone_report(results: pd.DataFrame, out_stem: str | Path, factor: str = "
 
     stem = Path(out_stem)
     tables = meta.write_table(table, stem)
-    fig = _backbone_figure(table, bt.runs, factor, funder_budget, sc, takeaway, long, tolerance)
+    fig = _backbone_figure(table, bt.runs, factor, funder_budget, sc, takeaway, long, tolerance, words)
     figures = _save(fig, stem, formats, 150)
     return {
         "best_share": float(best["share"]),
@@ -158,6 +181,7 @@ def backbone_report(results: pd.DataFrame, out_stem: str | Path, factor: str = "
         "tables": tables,
         "funder_budget": funder_budget,
         "takeaway": takeaway,
+        "interval": words,
     }
 
 
@@ -195,7 +219,8 @@ def _share_axis(ax, levels: np.ndarray) -> None:
 
 
 def _backbone_figure(table: pd.DataFrame, df: pd.DataFrame, factor: str, funder_budget: float | None,
-                     sc: Scenario | None, takeaway: str, long: str, tolerance: float = NEAR_BEST) -> Figure:
+                     sc: Scenario | None, takeaway: str, long: str, tolerance: float = NEAR_BEST,
+                     words: str | None = None) -> Figure:
     x = table["share"].to_numpy()
     best = table[table["best_cost_effectiveness"]].iloc[0]
     share_label = "Backbone's share of the funder's budget"
@@ -293,8 +318,9 @@ def _backbone_figure(table: pd.DataFrame, df: pd.DataFrame, factor: str, funder_
         ax3.set_axisbelow(True)
 
         reps = _replicate_text(df, factor)
-        note = (f"Lines and bars: means over replicates; shaded bands and whiskers: 95% confidence intervals "
-                f"(Student t). {reps}. Cost per point: all money spent (services, meetings and backbone) over "
+        words = words or interval_text(None, _runs_per(df, factor))
+        note = (f"Lines and bars: means over replicates; shaded bands and whiskers: {words}, Student t intervals "
+                f"of the mean. {reps}. Cost per point: all money spent (services, meetings and backbone) over "
                 f"the outcome gained against the start, in percentage points; runs with no gain are left out. "
                 f"Best value: the share with the lowest mean cost per point; shaded: the shares whose cost per "
                 f"point is at most {share(tolerance)} above it, with 95% confidence "
@@ -312,7 +338,8 @@ def _backbone_figure(table: pd.DataFrame, df: pd.DataFrame, factor: str, funder_
 
 def ablation_report(results: pd.DataFrame, out_stem: str | Path, factors: Sequence[str] | None = None,
                     output: str = "outcome_60", top: int = 6, formats: Sequence[str] = ("png", "pdf"),
-                    scenario: str | Path | Scenario | None = None) -> dict[str, Any]:
+                    scenario: str | Path | Scenario | None = None,
+                    uncertainty: Mapping[str, Any] | str | None = None) -> dict[str, Any]:
     """Main effects and two-way interactions of the conditions of collective impact (a 2^k factorial).
 
     The effects and their intervals are those of :func:`cisim.experiments.tables.ablation_table`
@@ -327,13 +354,18 @@ def ablation_report(results: pd.DataFrame, out_stem: str | Path, factors: Sequen
         top: how many interactions (largest in absolute size) the figure shows.
         formats: figure formats.
         scenario: the scenario run, for the outcome's label in the figure.
+        uncertainty: what the runs' intervals cover: the sweep's metadata record, ``"seeds"`` or
+            ``"parameters"`` (default: seed noise alone).
 
     Returns:
         ``main`` (ranked main effects), ``interactions`` (ranked by absolute size), ``effects``
-        (both, the table written), ``method``, ``figures`` and ``tables`` (paths written).
+        (both, the table written), ``method``, ``figures`` and ``tables`` (paths written), ``interval``
+        (what the intervals cover, in words).
     """
     sc = _scenario(scenario)
     at = ablation_table(results, factors, output)
+    words = interval_text(_uncertainty(uncertainty), _runs_per(at.runs, "_cell"))
+    at.effects["interval"] = words
     main, inter, scale = at.main, at.interactions, at.scale
 
     first = main.iloc[0]
@@ -351,10 +383,10 @@ def ablation_report(results: pd.DataFrame, out_stem: str | Path, factors: Sequen
 
     stem = Path(out_stem)
     tables = meta.write_table(at.effects, stem)
-    fig = _ablation_figure(at, takeaway, top, sc)
+    fig = _ablation_figure(at, takeaway, top, sc, words)
     figures = _save(fig, stem, formats, 150)
     return {"main": main, "interactions": inter, "effects": at.effects, "method": at.method, "paired": at.paired,
-            "figures": figures, "tables": tables, "takeaway": takeaway}
+            "figures": figures, "tables": tables, "takeaway": takeaway, "interval": words}
 
 
 def _effect_text(effect: float, scale: float, unit: str = "") -> str:
@@ -387,7 +419,8 @@ def _hbar(ax, frame: pd.DataFrame, scale: float, color_pos: str, color_neg: str)
                     ha="left" if right else "right", fontsize=9.5, color="#222222")
 
 
-def _ablation_figure(at: AblationTable, takeaway: str, top: int, sc: Scenario | None) -> Figure:
+def _ablation_figure(at: AblationTable, takeaway: str, top: int, sc: Scenario | None,
+                     words: str | None = None) -> Figure:
     main, inter, df, factors, lows_highs, scale = at.main, at.interactions, at.runs, at.factors, at.levels, at.scale
     what = label(at.output)
     unit = "percentage points" if scale != 1 else "output units"
@@ -399,12 +432,12 @@ def _ablation_figure(at: AblationTable, takeaway: str, top: int, sc: Scenario | 
         ax = fig.add_subplot(gs[1, 0])
         _hbar(ax, main, scale, PALETTE[1], PALETTE[0])
         ax.set_title("Main effect of each condition (ranked)")
-        ax.set_xlabel(f"Change in the {what} from low to high\n({unit}; whiskers: 95% CI)")
+        ax.set_xlabel(f"Change in the {what} from low to high\n({unit}; whiskers: intervals, see the note)")
         ax2 = fig.add_subplot(gs[1, 1])
         if len(shown):
             _hbar(ax2, shown, scale, PALETTE[2], PALETTE[3])
             ax2.set_title(f"Largest two-way interactions (top {len(shown)} of {len(inter)})")
-            ax2.set_xlabel(f"Interaction effect\n({unit}; whiskers: 95% CI)")
+            ax2.set_xlabel(f"Interaction effect\n({unit}; whiskers: intervals, see the note)")
         else:
             ax2.axis("off")
         levels_text = "; ".join(f"{factor_label(f)} {plain(lows_highs[f][0])} vs {plain(lows_highs[f][1])}"
@@ -419,7 +452,7 @@ def _ablation_figure(at: AblationTable, takeaway: str, top: int, sc: Scenario | 
                 f"{seeds_text}). Levels (low vs high): {levels_text}. Main effect: mean over all combinations with "
                 f"the condition high minus with it low. Interaction of A and B: half of (effect of A with B high "
                 f"minus effect of A with B low); positive means each does more when the other is there. "
-                f"CIs: {at.method}.{where}")
+                f"Whiskers: {words or interval_text(None, reps)}; {at.method}.{where}")
         _footnote_axes(fig, fig.add_subplot(gs[2, :]), note, 160)
         title = f"Which condition of collective impact matters most for the {what}?"
         _header_axes(fig, fig.add_subplot(gs[0, :]), title, takeaway)

@@ -145,6 +145,7 @@ def analyze_study(experiment: Experiment, out_dir: str | Path, runs: pd.DataFram
         "seconds": seconds,
         "runs": len(runs),
         "runs_failed": failed,
+        **experiment.uncertainty_record(),
         "noise": result.noise.to_dict(orient="records"),
         "warnings": notes,
         "files": {k: [str(p) for p in v] for k, v in files.items()},

@@ -34,7 +34,7 @@ from cisim.model import layout as L
 from cisim.model.coalition import CoalitionModel
 from cisim.model.formats import money, number, percent, share
 from cisim.model.processes.setup import has_coalition
-from cisim.model.scenario import load
+from cisim.model.scenario import ISOLATED_CHANGES, load
 from cisim.model.schema import BY_PATH, COLUMN, CONDITIONS
 
 DEFAULT_PRESET = "collective"
@@ -55,12 +55,6 @@ COVERAGE_MAX = 1.6  # the coverage axis ends here; more effort than that is writ
 
 # The conditions the dashboard has a slider for, by the short names of cisim.model.coalition.ALIASES.
 CONDITION_LABELS = {name: label(f"conditions.{name}") for name in (*CONDITIONS, "community_voice")}
-# What "working alone" changes in a preset: no conditions, no backbone.
-ISOLATED_CHANGES = {
-    **{f"conditions.{name}": 0.0 for name in CONDITION_LABELS},
-    "backbone.budget_share": 0.0,
-    "backbone.extra_budget": 0.0,
-}
 
 
 # ---------------------------------------------------------------- the model the dashboard drives

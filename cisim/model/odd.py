@@ -23,6 +23,7 @@ HEADER = ("parameter", "label", "default", "range", "unit", "meaning", "basis", 
 #: What the basis column says: whether a source gives the value, only the mechanism, or nothing.
 BASES = {
     "sourced": "a source gives the value (a seed document or an evidence row)",
+    "calibrated": "fitted to the evidence rows by ``cisim calibrate`` (docs/evidence.md, \"The calibration\")",
     "mechanism": "a source grounds the mechanism; the value is assumed",
     "assumed": "no source: the value is a modelling choice to sweep",
 }
@@ -33,11 +34,13 @@ def _cell(text: str) -> str:
 
 
 def basis(f: Field) -> str:
-    """``sourced``, ``mechanism`` or ``assumed`` (see ``BASES``), read from the field's source.
+    """``sourced``, ``calibrated``, ``mechanism`` or ``assumed`` (see ``BASES``), read from the field's source.
 
     A source that says "assumed" or "mechanism only" grounds the mechanism, not the number.
     """
     source = " ".join(f.source.lower().split())
+    if "calibrated" in source:
+        return "calibrated"
     if source in ("", "assumed"):
         return "assumed"
     if "assumed" in source or "mechanism only" in source:

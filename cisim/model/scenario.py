@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cisim.model.schema import BY_PATH, DOMAIN_FIELDS, EVENT_KINDS, FIELDS, Field
+from cisim.model.schema import BY_PATH, CONDITIONS, DOMAIN_FIELDS, EVENT_KINDS, FIELDS, Field
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 _PACKAGED_DIR = Path(__file__).resolve().parents[1] / "scenarios"
@@ -451,3 +451,19 @@ def field_for(scenario: Scenario, path: str, strict: bool = True) -> Field | Non
             raise ScenarioError(ROWS, path, f"unknown domain '{parts[1]}' in scenario {scenario.name} "
                                 f"(domains: {', '.join(scenario.domains)})")
     return None
+
+
+#: What a scenario's isolated form changes: no condition, no community voice, no backbone money.  Its
+#: organizations, problem and seeds stay, so replicate k of both starts from the same status quo.
+ISOLATED_CHANGES: dict[str, float] = {
+    **{f"conditions.{name}": 0.0 for name in (*CONDITIONS, "community_voice")},
+    "backbone.budget_share": 0.0,
+    "backbone.extra_budget": 0.0,
+}
+
+
+def isolated_form(scenario: Scenario) -> Scenario:
+    """The scenario with its organizations working alone: the comparison every effect is measured against."""
+    form = scenario.replace(ISOLATED_CHANGES)
+    form.name = f"{scenario.name} (isolated)"
+    return form

@@ -94,19 +94,22 @@ FIELDS: tuple[Field, ...] = (
        label="Extra backbone money"),
     _F("backbone.salary", 7000.0, 100, 1e6, "$/staff-month", "Cost of one full-time backbone staff member, "
        "with overheads.", label="Backbone salary"),
-    _F("backbone.staff_per_member", 0.12, 0, 10, "staff/member", "Staff the six functions need per member "
-       "for full effort.", "Bitterman and Koliba 2020 (capacity bottleneck; value assumed)",
+    _F("backbone.staff_per_member", 0.127, 0, 10, "staff/member", "Staff the six functions need per member "
+       "for full effort.", "Bitterman and Koliba 2020 (capacity bottleneck); value "
+       "calibrated (docs/evidence.md; prior 0.06 to 0.24, log)",
        label="Backbone staff needed per member"),
     _F("backbone.staff_per_domain", 0.1, 0, 10, "staff/step", "Staff the six functions need per step of the pathway.",
        "Bitterman and Koliba 2020 (capacity bottleneck; value assumed)", label="Backbone staff needed per step"),
     _F("backbone.hill", 2.0, 1, 8, "exponent", "Steepness of effort in staffing: below the minimum viable "
        "level staff achieve little.", "Bitterman and Koliba 2020 (bottleneck); value assumed",
        label="Steepness of backbone effort"),
-    _F("backbone.build_rate", 0.05, 0, 1, "per month", "Share of the distance to full strength a function's stock "
-       "gains in a month at full effort.", label="Speed of building backbone stocks"),
-    _F("backbone.stock_decay", 0.015, 0, 1, "per month", "Share of a function's stock lost in a month: data "
+    _F("backbone.build_rate", 0.0741, 0, 1, "per month", "Share of the distance to full strength a function's stock "
+       "gains in a month at full effort.",
+       "value calibrated (docs/evidence.md; prior 0.02 to 0.12, log)", label="Speed of building backbone stocks"),
+    _F("backbone.stock_decay", 0.0137, 0, 1, "per month", "Share of a function's stock lost in a month: data "
        "systems, agreements and relationships wear without upkeep.", "S3: coalitions outlive their funding "
-       "with weaker functions (value assumed)", label="Decay of backbone stocks"),
+       "with weaker functions; value calibrated (docs/evidence.md; prior 0.005 to 0.04, log)",
+       label="Decay of backbone stocks"),
     _F("backbone.hiring_months", 9.0, 1, 60, "months", "Time for the backbone's staff to follow its budget.",
        label="Backbone hiring time"),
     _F("backbone.without_strength", 0.1, 0, 1, "share", "How much of a condition works with no backbone "
@@ -130,7 +133,7 @@ FIELDS: tuple[Field, ...] = (
     _F("trust.initial_across", 0.15, 0, 1, "trust", "Mean starting trust across sectors (silos).",
        "seed 004: silos (value assumed)", label="Starting trust across sectors"),
     _F("trust.initial_spread", 0.08, 0, 0.5, "trust", "Spread of starting trust.", label="Spread of starting trust"),
-    _F("trust.growth", 0.035, 0, 1, "per meeting", "Trust gained per meeting, of the distance to full trust.",
+    _F("trust.growth", 0.0368, 0, 1, "per meeting", "Trust gained per meeting, of the distance to full trust.", "value calibrated (docs/evidence.md; prior 0.015 to 0.08, log)",
        label="Trust growth rate"),
     _F("trust.cross_sector_factor", 0.45, 0, 1, "ratio", "Speed of trust building across sectors over within.",
        "seed 004: different language and culture (value assumed)", label="Trust building across sectors"),
@@ -139,27 +142,30 @@ FIELDS: tuple[Field, ...] = (
        "Gorobets and Nooteboom 2004 (asymmetry; value assumed)", label="Trust lost to a failure"),
     _F("trust.failure_rate", 0.01, 0, 1, "per month", "Chance a member fails to deliver in a month.",
        label="Failures to deliver"),
-    _F("trust.threshold", 0.5, 0, 1, "trust", "Trust above which partners coordinate.",
+    _F("trust.threshold", 0.383, 0, 1, "trust", "Trust above which partners coordinate.", "value calibrated (docs/evidence.md; prior 0.35 to 0.65)",
        label="Trust needed to coordinate"),
     _F("communication.max_meetings", 2.0, 0, 30, "meetings/month", "Meetings per month at full communication.",
        "C2: about 4 to 5 meeting hours per member per month", label="Meetings a month"),
     _F("communication.meeting_cost", 250.0, 0, 1e7, "$/member/meeting", "Staff time a meeting takes from services.",
        label="Cost of a meeting"),
-    _F("communication.planning_meetings", 4.0, 0, 30, "meetings/month", "Extra meetings a month spent agreeing "
-       "the agenda, in proportion to how much of it is not yet agreed.", label="Planning meetings a month"),
+    _F("communication.planning_meetings", 1.34, 0, 30, "meetings/month", "Extra meetings a month spent agreeing "
+       "the agenda, in proportion to how much of it is not yet agreed.",
+       "value calibrated (docs/evidence.md; prior 1 to 8)", label="Planning meetings a month"),
     _F("communication.member_burden", 1.0, 0, 10, "ratio", "Extra meeting time members spend organizing the "
        "coalition's work themselves when no backbone staff do it (1: a meeting costs them twice as much).",
        label="Members' burden without staff"),
     # --- behaviour
     _F("behaviour.alignment_rate", 0.1, 0, 0.5, "per month", "Speed of alignment with the common agenda.",
        label="Speed of alignment"),
-    _F("behaviour.adaptation_rate", 0.1, 0, 1, "per month", "Share of the way to what it wants an organization "
-       "moves its money in a month: programs change slowly.", label="Speed of changing programs"),
-    _F("behaviour.startup_cost", 0.5, 0, 1, "share", "Share of money newly moved into a step that is spent "
-       "starting up (hiring, training) rather than serving.", label="Start-up cost of new programs"),
+    _F("behaviour.adaptation_rate", 0.176, 0, 1, "per month", "Share of the way to what it wants an organization "
+       "moves its money in a month: programs change slowly.",
+       "value calibrated (docs/evidence.md; prior 0.04 to 0.25, log)", label="Speed of changing programs"),
+    _F("behaviour.startup_cost", 0.274, 0, 1, "share", "Share of money newly moved into a step that is spent "
+       "starting up (hiring, training) rather than serving.",
+       "value calibrated (docs/evidence.md; prior 0.25 to 0.75)", label="Start-up cost of new programs"),
     _F("behaviour.comparative_advantage", 2.0, 0, 10, "ratio", "Pull toward steps of above-average own capability "
        "when coordinating.", label="Pull toward own strengths"),
-    _F("behaviour.gap_response", 4.0, 0, 20, "ratio", "Pull of seen waiting on allocation.",
+    _F("behaviour.gap_response", 5.63, 0, 20, "ratio", "Pull of seen waiting on allocation.", "value calibrated (docs/evidence.md; prior 1.5 to 10, log)",
        label="Response to seen waiting"),
     _F("behaviour.perception_noise", 0.35, 0, 2, "sd", "Relative error of an organization's own view of its "
        "queues.", label="Error in the own view"),
@@ -167,29 +173,34 @@ FIELDS: tuple[Field, ...] = (
        "queues.", label="Lag of the own view"),
     _F("behaviour.coordination_ties", 3.0, 1, 50, "partners", "Trusted partners needed to coordinate fully.",
        label="Partners needed to coordinate"),
-    _F("behaviour.coordination_max", 0.9, 0, 1, "share", "Most of an organization's work that coordination "
-       "reaches: it removes part of the overlap, not all.", label="Reach of coordination"),
+    _F("behaviour.coordination_max", 0.948, 0, 1, "share", "Most of an organization's work that coordination "
+       "reaches: it removes part of the overlap, not all.",
+       "value calibrated (docs/evidence.md; prior 0.6 to 1)", label="Reach of coordination"),
     _F("behaviour.coordination_cost", 0.05, 0, 1, "share", "Share of coordinated service money spent on "
        "referrals and agreements.", label="Cost of coordinating"),
     _F("behaviour.spillover", 0.02, 0, 1, "per month", "Capability learned over trusted cross-sector ties.",
        "seed 004: cross-pollination (value assumed)", label="Learning across sectors"),
     _F("behaviour.appraisal_months", 6.0, 1, 60, "months", "Months over which a member's appraisal of membership "
        "averages what it costs and gains.", label="Memory of the appraisal"),
-    _F("behaviour.leave_hazard", 0.025, 0, 1, "per month", "Chance a member leaves in a month at a very poor "
-       "appraisal (half of it at a neutral one).", "S4: 10% to 20% yearly turnover (value assumed)",
+    _F("behaviour.leave_hazard", 0.0435, 0, 1, "per month", "Chance a member leaves in a month at a very poor "
+       "appraisal (half of it at a neutral one).", "S4: 10% to 20% yearly turnover; value "
+       "calibrated (docs/evidence.md; prior 0.01 to 0.06, log)",
        label="Chance of leaving"),
-    _F("behaviour.join_rate", 0.1, 0, 1, "per month", "Chance an organization outside joins in a month when "
-       "the coalition recruits at full strength and looks worth it.", label="Chance of joining"),
-    _F("behaviour.appraisal_scale", 0.05, 0.001, 10, "ratio", "How sharply the appraisal moves the chances of "
-       "leaving and joining.", label="Sharpness of the appraisal"),
+    _F("behaviour.join_rate", 0.0308, 0, 1, "per month", "Chance an organization outside joins in a month when "
+       "the coalition recruits at full strength and looks worth it.",
+       "value calibrated (docs/evidence.md; prior 0.03 to 0.3, log)", label="Chance of joining"),
+    _F("behaviour.appraisal_scale", 0.0947, 0.001, 10, "ratio", "How sharply the appraisal moves the chances of "
+       "leaving and joining.",
+       "value calibrated (docs/evidence.md; prior 0.025 to 0.1, log)", label="Sharpness of the appraisal"),
     _F("behaviour.benefit_progress", 3.0, 0, 100, "per unit outcome", "Value members see in recent progress "
        "(this year's outcome over last year's).", label="Value of visible progress"),
     _F("behaviour.benefit_support", 0.06, 0, 10, "ratio", "Value members see in backbone support.",
        label="Value of backbone support"),
     _F("behaviour.benefit_trust", 0.05, 0, 10, "ratio", "Value members see in trusted partners.",
        label="Value of trusted partners"),
-    _F("behaviour.tolerance", 0.06, 0, 10, "ratio", "Largest cost an organization accepts for nothing "
-       "(spread uniform from 0).", label="Cost members accept"),
+    _F("behaviour.tolerance", 0.0941, 0, 10, "ratio", "Largest cost an organization accepts for nothing "
+       "(spread uniform from 0).",
+       "value calibrated (docs/evidence.md; prior 0.03 to 0.12, log)", label="Cost members accept"),
     _F("behaviour.voice_weight", 5.0, 0, 50, "ratio", "How much more, at full community voice, members wish "
        "to fund the steps that lower barriers (by the barrier left) and where the marginalized group makes up more "
        "of the waiting.", label="Weight of community voice"),

@@ -12,6 +12,7 @@ import numpy as np
 from cisim.model.compiled import compiled
 from cisim.model.layout import (
     ACCESS,
+    ADAPT,
     COALITION,
     COMPLETED,
     DURATION,
@@ -51,9 +52,21 @@ from cisim.model.processes.voice import voice_weights
 #: Per-step and per-organization vectors in a month's work buffer (see ``scratch``).
 _PER_DOMAIN = 9
 _PER_ORG = 6
-#: Months the status quo runs before month 0, so that its queues and the organizations' own adaptation have
-#: settled when the initiative starts.
+#: Months the status quo runs before month 0 at least, so that its queues have settled when the initiative starts.
 WARM_UP = 48
+#: Allocations move ``behaviour.adaptation_rate`` of the way a month: the status quo runs for this many of their
+#: time constants (1 / rate) when that is longer, so that less than 0.3% of any move is left.  ``WARM_UP_MAX``
+#: bounds the work: below a rate of 6 / 480 a month an organization has barely moved by then anyway.
+WARM_UP_SETTLE = 6.0
+WARM_UP_MAX = 480
+
+
+@compiled
+def warm_up_months(rate: float) -> int:
+    """Months the status quo runs: ``WARM_UP`` or ``WARM_UP_SETTLE`` time constants of adaptation, if longer."""
+    if rate <= 0.0:
+        return WARM_UP  # organizations that never adapt have nothing to settle
+    return int(min(WARM_UP_MAX, max(WARM_UP, np.ceil(WARM_UP_SETTLE / rate))))
 
 
 @compiled
@@ -96,7 +109,7 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
           alloc, fresh, served, seen, trust, G, path, budget, noise, fail, draw, out, out_cov, out_drop, start, work,
           partners, n_partners):
     """Advance run r one month (``start``: settle the status quo, every organization working alone and
-    adapting to its own view for ``WARM_UP`` months, and record it as month 0).
+    adapting to its own view for ``warm_up_months`` months, and record it as month 0).
 
     Reads and writes only row r of every array, so runs can go in any order or at once.
     noise: (runs, orgs, steps) uniforms (0..1) for this month's perception errors; fail and draw: (runs, orgs)
@@ -143,7 +156,7 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
         nobody = np.zeros_like(member)
         for d in range(D):
             voice[d] = 0.0
-        for _ in range(WARM_UP):
+        for _ in range(warm_up_months(P[r, ADAPT])):
             pressures(path, r, asks)
             own_view(P, r, asks, exists, alloc, noise, seen)
             allocate(P, r, 0.0, 0.0, path, asks, agenda, voice, exists, nobody, align, mission, cap, served, seen,
