@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from cisim.experiments import metadata as meta
-from cisim.experiments.ensemble import write_ensemble
+from cisim.experiments.ensemble import effective_size, weighted_quantile, write_ensemble
 from cisim.experiments.evidence_stats import run_sets
 from cisim.experiments.targets import Prior, Target, TargetsFile, load_targets
 from cisim.experiments.worker import ChunkResult
@@ -124,13 +124,6 @@ def distances(stats: np.ndarray, targets: list[Target]) -> np.ndarray:
     z = misses(stats, targets)
     d = z.sum(axis=1) if len(targets) else np.zeros(len(stats))
     return np.where(np.isnan(z).any(axis=1), np.nan, d)
-
-
-def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
-    """The smallest x whose cumulative weight reaches q (of the total)."""
-    order = np.argsort(x, kind="stable")
-    c = np.cumsum(w[order])
-    return float(x[order][min(np.searchsorted(c, q * c[-1]), len(x) - 1)])
 
 
 def kernel(U: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -383,7 +376,7 @@ def calibrate(targets: str | Path | TargetsFile | Problem, out_dir: str | Path, 
             with meta.atomic_path(path) as tmp:
                 new.to_parquet(tmp, index=False)
             population = new
-            ess = float(1.0 / (new["weight"] ** 2).sum())
+            ess = effective_size(new["weight"])
             gens.append({"generation": t, "epsilon": eps, "proposals": evaluated, "accepted": n_acc,
                          "acceptance": n_acc / evaluated, "ess": ess, "complete": True, "runs": evaluated * per_set})
             eps_reached = eps
@@ -478,7 +471,7 @@ def _write_results(result: Calibration, problem: Problem, record: dict, kept: in
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "status": result.status, "epsilon": result.epsilon, "runs": result.runs, "chunks_kept": kept,
         "chunks_run": ran, "evaluations": len(table), "posterior_sets": len(result.posterior),
-        "effective_size": float(1.0 / (result.posterior["weight"] ** 2).sum()),
+        "effective_size": effective_size(result.posterior["weight"]),
         "targets_met": {r["target"]: r["met"] for r in result.targets.to_dict("records")},
     })
     meta.write_json(out / "metadata.json", record)

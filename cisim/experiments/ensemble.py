@@ -103,21 +103,27 @@ class Ensemble:
 
     def quantile(self, q: float) -> dict[str, float]:
         """Each parameter's weighted quantile ``q`` (the median at 0.5)."""
-        import numpy as np
-
-        order = np.argsort(self.values, axis=0)
-        result = {}
-        for j, p in enumerate(self.parameters):
-            v = self.values[order[:, j], j]
-            c = np.cumsum(self.weights[order[:, j]])
-            result[p] = float(v[min(np.searchsorted(c, q * c[-1]), len(v) - 1)])
-        return result
+        return {p: weighted_quantile(self.values[:, j], self.weights, q) for j, p in enumerate(self.parameters)}
 
     def effective_size(self) -> float:
-        """Kish's effective sample size of the weights."""
-        import numpy as np
+        return effective_size(self.weights)
 
-        return float(1.0 / np.sum(self.weights**2))
+
+def weighted_quantile(x, w, q: float) -> float:
+    """The smallest x whose cumulative weight reaches q (of the total)."""
+    import numpy as np
+
+    order = np.argsort(x, kind="stable")
+    c = np.cumsum(np.asarray(w)[order])
+    return float(np.asarray(x)[order][min(np.searchsorted(c, q * c[-1]), len(order) - 1)])
+
+
+def effective_size(w) -> float:
+    """Kish's effective sample size of weights ``w``."""
+    import numpy as np
+
+    w = np.asarray(w, dtype=float)
+    return float(w.sum() ** 2 / np.sum(w**2))
 
 
 def field_for_path(path: str):

@@ -11,15 +11,13 @@ The module needs numpy and the batch runner only, so that a calibration's worker
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from cisim.experiments.batch import simulate
-from cisim.experiments.worker import ChunkResult, error_text
+from cisim.experiments.worker import ChunkResult, retrying
 from cisim.model import layout as L
 from cisim.model.scenario import Scenario
 from cisim.model.schema import BY_PATH
@@ -197,18 +195,7 @@ class EvidenceSimulator:
 
 
 def run_sets(k: int, simulator, values: np.ndarray, base_seeds: np.ndarray) -> ChunkResult:
-    """One chunk of a calibration: the statistics of parameter sets ``values``.  If the chunk fails as a whole,
-    its sets are retried one by one; a set that still fails gets NaN statistics and its error."""
-    t0 = time.perf_counter()
-    errors: list[str | None] = [None] * len(base_seeds)
-    try:
-        out = np.asarray(simulator.simulate(values, base_seeds), dtype=float)
-    except Exception:
-        out = np.full((len(base_seeds), len(simulator.names)), np.nan)
-        for i in range(len(base_seeds)):
-            try:
-                out[i] = simulator.simulate(values[i:i + 1], base_seeds[i:i + 1])[0]
-            except Exception as exc:
-                errors[i] = error_text(exc)
-    return ChunkResult(k, out, errors, time.perf_counter() - t0, os.getpid(), time.time())
-
+    """One chunk of a calibration: the statistics of parameter sets ``values`` (a set that fails gets NaN
+    statistics and its error, as a sweep's run does: ``worker.retrying``)."""
+    return retrying(k, lambda rows: simulator.simulate(values[rows], base_seeds[rows]), len(base_seeds),
+                    len(simulator.names))

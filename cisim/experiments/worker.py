@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,22 +44,29 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def run_chunk(k: int, scenario: Scenario, columns: Sequence[str], values: np.ndarray, seeds: np.ndarray,
-              outputs: Sequence[str]) -> ChunkResult:
-    """Run chunk ``k``.  If it fails as a whole, its runs are retried one by one, and each run
-    that still fails gets NaN outputs and its error, so one bad run never loses the others."""
-    errors: list[str | None] = [None] * len(seeds)
+def retrying(k: int, simulate: Callable[[slice], np.ndarray], n: int, width: int) -> ChunkResult:
+    """Chunk ``k``'s results: ``simulate(slice)`` of all ``n`` rows at once; if that fails, row by row, and each
+    row that still fails gets NaN outputs (``width`` of them) and its error, so one bad row never loses the
+    others.  Sweeps and calibrations both run their chunks through it."""
+    errors: list[str | None] = [None] * n
     t0 = time.perf_counter()
     try:
-        out = np.asarray(_simulate(scenario, columns, values, seeds, outputs), dtype=float)
+        out = np.asarray(simulate(slice(0, n)), dtype=float)
     except Exception:
-        out = np.full((len(seeds), len(outputs)), np.nan)
-        for i in range(len(seeds)):
+        out = np.full((n, width), np.nan)
+        for i in range(n):
             try:
-                out[i] = _simulate(scenario, columns, values[i:i + 1], seeds[i:i + 1], outputs)[0]
+                out[i] = simulate(slice(i, i + 1))[0]
             except Exception as exc:
                 errors[i] = error_text(exc)
     return ChunkResult(k, out, errors, time.perf_counter() - t0, os.getpid(), time.time())
+
+
+def run_chunk(k: int, scenario: Scenario, columns: Sequence[str], values: np.ndarray, seeds: np.ndarray,
+              outputs: Sequence[str]) -> ChunkResult:
+    """Run chunk ``k`` of a sweep (see ``retrying`` for what a failure gives)."""
+    return retrying(k, lambda rows: _simulate(scenario, columns, values[rows], seeds[rows], outputs), len(seeds),
+                    len(outputs))
 
 
 def init() -> None:

@@ -480,19 +480,24 @@ def cmd_validate(args: argparse.Namespace, command: str) -> int:
     return 2 if failed else 0
 
 
+def _check_scheduler(address: str | None) -> None:
+    """A bad --scheduler address stops with one line, before any work."""
+    if address:
+        from cisim.experiments.sweep import DaskSetupError, check_scheduler_address
+
+        try:
+            check_scheduler_address(address)
+        except DaskSetupError as exc:
+            raise ScenarioError("--scheduler", None, str(exc)) from None
+
+
 def _experiment_and_out(args: argparse.Namespace):
     """The experiment file of ``sweep`` and ``sensitivity``, its output directory; a bad --scheduler stops here."""
     from cisim.experiments.experiment import load_experiment
 
     experiment = load_experiment(args.experiment)  # a bad file stops here, before the model loads
     experiment = experiment.with_uncertainty(args.uncertainty, args.ensemble)
-    if args.scheduler:
-        from cisim.experiments.sweep import DaskSetupError, check_scheduler_address
-
-        try:
-            check_scheduler_address(args.scheduler)
-        except DaskSetupError as exc:
-            raise ScenarioError("--scheduler", None, str(exc)) from None
+    _check_scheduler(args.scheduler)
     return experiment, Path(args.out) if args.out else Path(DEFAULT_OUT) / _slug([experiment.name])
 
 
@@ -864,17 +869,12 @@ def cmd_calibrate(args: argparse.Namespace, command: str) -> int:
     if args.replicates is not None:
         tf.replicates = args.replicates
         tf.content.setdefault("overrides", {})["replicates"] = args.replicates
-    if args.scheduler:
-        from cisim.experiments.sweep import DaskSetupError, check_scheduler_address
-
-        try:
-            check_scheduler_address(args.scheduler)
-        except DaskSetupError as exc:
-            raise ScenarioError("--scheduler", None, str(exc)) from None
+    _check_scheduler(args.scheduler)
     out = Path(args.out) if args.out else Path(DEFAULT_OUT) / _slug([f"calibration-{tf.name}"])
 
     from cisim.experiments import metadata as meta
     from cisim.experiments.calibration import calibrate, export_ensemble
+    from cisim.experiments.ensemble import effective_size
     from cisim.experiments.sweep import DaskSetupError
 
     sim = tf.simulator()
@@ -916,7 +916,7 @@ def cmd_calibrate(args: argparse.Namespace, command: str) -> int:
         return 0
     print(f"{status} (tolerance {fit.epsilon:.3g}); {fit.runs:,} runs in {seconds:.0f} s; "
           f"{len(fit.posterior)} posterior sets, effective size "
-          f"{1 / (fit.posterior['weight'] ** 2).sum():.0f}")
+          f"{effective_size(fit.posterior['weight']):.0f}")
     rows = []
     for r in fit.targets.to_dict("records"):
         rows.append([r["target"], f"{r['low']:.3g} to {r['high']:.3g}", f"{r['predictive_mean']:.3g}",
