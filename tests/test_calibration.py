@@ -132,6 +132,35 @@ def test_a_corrupt_chunk_is_run_again(gauss_fit, tmp_path):
     assert any(victim.name in line and "moved aside" in line for line in lines)
 
 
+def test_swapped_copied_and_stray_chunks_are_set_aside(gauss_fit, tmp_path):
+    """A chunk copied under another chunk's name (of another round) and a stray copy: neither is trusted, and the
+    resumed calibration's evaluations equal an uninterrupted one's exactly."""
+    import shutil
+
+    fit, _ = gauss_fit
+    out = tmp_path / "s"
+    first = calibrate(_problem([_target("mean", 0.5, 1.5)]), out, workers=1, progress=False)
+    evaluations = pd.read_parquet(out / "evaluations.parquet")
+    g0, g1 = sorted((out / "evaluations").glob("g00*.parquet"))[0], sorted((out / "evaluations").glob("g01*"))[0]
+    shutil.copyfile(g0, g1)  # misnamed: another round's sets
+    shutil.copyfile(g0, out / "evaluations" / "g00r000c0000 (copy).parquet")
+    lines = []
+    resumed = calibrate(_problem([_target("mean", 0.5, 1.5)]), out, workers=1, progress=False, resume=True,
+                        log=lines.append)
+    pd.testing.assert_frame_equal(resumed.posterior, first.posterior)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "evaluations.parquet"), evaluations)
+    assert any(g1.name in line and "misnamed copy" in line for line in lines), lines
+    assert any("(copy)" in line and "moved aside" in line for line in lines), lines
+    assert len(list((out / "rejected").iterdir())) == 2
+    # and a report refuses its evaluations once they are changed
+    from cli_call import call
+
+    evaluations.loc[0, "distance"] += 1.0
+    evaluations.to_parquet(out / "evaluations.parquet", index=False)
+    status, stdout, stderr = call(["report", "discover", str(out), "--where", "distance < 1", "--inputs", "mu"])
+    assert status == 2 and "does not match its checksum" in stderr and len(stderr.strip().splitlines()) == 1
+
+
 def test_an_unreachable_target_is_reported_unmet(tmp_path):
     """A sample mean of 20 is out of reach for mu in [-5, 5]: the fit stops and says the target is unmet."""
     fit = calibrate(_problem([_target("mean", 20.0, 21.0)], population=100, min_acceptance=0.05), tmp_path,

@@ -274,10 +274,57 @@ def test_a_bad_seed_shows_a_notice_not_an_error(page):
 def test_dashboard_server_listens_on_loopback_only():
     command = dashboard.server_command(8765)
     assert command[command.index("--host") + 1] == "127.0.0.1"
-    assert "--production" in command
+    assert "cisim.interfaces.dashboard:loopback_app" in command and "--factory" in command
     env = dashboard.server_env("isolated")
+    assert env["SOLARA_MODE"] == "production" and env["SOLARA_APP"] == "cisim.interfaces.app"
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
     assert env["CISIM_DASHBOARD_PRESET"] == "isolated"
+
+
+@pytest.mark.parametrize("host, name", [
+    ("127.0.0.1:8765", "127.0.0.1"), ("localhost", "localhost"), ("LocalHost:80", "localhost"),
+    ("[::1]:8765", "[::1]"), ("[::1]", "[::1]"), ("evil.example:8765", "evil.example"),
+    ("localhost:x", None), ("[::1", None), ("[::1]8765", None), ("127.0.0.1:80:80", None),
+])
+def test_host_names_are_read_without_their_port(host, name):
+    assert dashboard.host_name(host) == name
+
+
+def _scope(*hosts: bytes, kind: str = "http") -> dict:
+    return {"type": kind, "headers": [(b"host", h) for h in hosts] + [(b"accept", b"*/*")]}
+
+
+def test_only_requests_naming_this_computer_pass():
+    for host in (b"127.0.0.1:8765", b"localhost:8765", b"[::1]:8765", b"localhost"):
+        assert dashboard.is_loopback_request(_scope(host))
+    for scope in (_scope(b"evil.example"), _scope(b"127.0.0.1.evil.example:8765"), _scope(b"localhost.evil"),
+                  _scope(), _scope(b"127.0.0.1", b"evil.example"), _scope(b"[::2]:8765")):
+        assert not dashboard.is_loopback_request(scope)
+
+
+def test_the_host_check_refuses_http_and_websockets_and_passes_the_rest():
+    import asyncio
+
+    reached: list[str] = []
+
+    async def app(scope, receive, send):
+        reached.append(scope["type"])
+
+    def call(scope: dict) -> list[dict]:
+        sent: list[dict] = []
+
+        async def send(message):
+            sent.append(message)
+
+        asyncio.run(dashboard.LoopbackHostOnly(app)(scope, None, send))
+        return sent
+
+    sent = call(_scope(b"evil.example"))
+    assert sent[0]["status"] == 403 and b"127.0.0.1" in sent[1]["body"]
+    assert call(_scope(b"evil.example", kind="websocket")) == [{"type": "websocket.close", "code": 1008}]
+    assert reached == []
+    assert call(_scope(b"localhost:1", kind="websocket")) == [] and call({"type": "lifespan"}) == []
+    assert reached == ["websocket", "lifespan"]
 
 
 def test_dashboard_port_in_use_is_a_clear_error():
@@ -416,6 +463,46 @@ def served(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+def _raw_request(url: str, head: str, whole: bool = True) -> tuple[int, bytes]:
+    """Send ``head`` (request line and headers) to the server at ``url``; its status and body (with
+    ``whole=False``, only the status: an accepted websocket stays open)."""
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        conn.sendall(head.encode("latin-1") + b"\r\n")
+        data = b""
+        while (whole or b"\r\n\r\n" not in data) and (chunk := conn.recv(65536)):
+            data += chunk
+    status_line, _, rest = data.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def test_the_served_page_answers_only_to_this_computers_names(served):
+    """DNS rebinding: a page from elsewhere that points its own name at 127.0.0.1 is refused."""
+    url, _ = served
+    port = url.rstrip("/").rsplit(":", 1)[1]
+
+    def get(host: str | None, version: str = "1.1") -> tuple[int, bytes]:
+        header = f"Host: {host}\r\n" if host is not None else ""
+        return _raw_request(url, f"GET / HTTP/{version}\r\n{header}Connection: close\r\n")
+
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
+        assert get(host)[0] == 200, host
+    for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.evil.example:{port}"):
+        status, body = get(host)
+        assert status == 403 and body.startswith(b"cisim dashboard:") and b"<" not in body, host
+    assert get(None, "1.0")[0] == 403  # HTTP/1.0 may leave the Host out; 1.1 must not (the server says 400)
+    assert get(None)[0] == 400
+
+    def upgrade(host: str) -> int:
+        key = "dGhlIHNhbXBsZSBub25jZQ=="
+        return _raw_request(url, f"GET /jupyter/api/kernels/k/channels?session_id=s HTTP/1.1\r\nHost: {host}\r\n"
+                                 f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                                 f"Sec-WebSocket-Version: 13\r\n", whole=False)[0]
+
+    assert upgrade(f"evil.example:{port}") == 403
+    assert upgrade(f"localhost:{port}") == 101  # the same websocket, from the page on this computer
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")

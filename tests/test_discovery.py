@@ -229,10 +229,17 @@ def sweep_runs(n: int = 600, seed: int = 3) -> pd.DataFrame:
 
 def write_sweep(folder: Path, runs: pd.DataFrame) -> Path:
     """The folder ``cisim sweep`` writes, as far as discovery reads it: metadata.json and runs/chunk-*.parquet."""
+    from cisim.experiments import chunks
+    from cisim.experiments import sweep as sw
+
     (folder / "runs").mkdir(parents=True)
     half = len(runs) // 2
-    runs.iloc[:half].to_parquet(folder / "runs" / "chunk-00000.parquet", index=False)
-    runs.iloc[half:].to_parquet(folder / "runs" / "chunk-00001.parquet", index=False)
+    bounds = [(0, half), (half, len(runs))]
+    plan = {"fingerprint": "test", "runs": len(runs), "chunk_runs": half, "bounds": bounds, "chunks": 2,
+            "keys": [chunks.digest(runs.iloc[lo:hi], sw.KEY_COLUMNS) for lo, hi in bounds]}
+    (folder / "plan.json").write_text(json.dumps(plan))
+    for k, (lo, hi) in enumerate(bounds):
+        chunks.write(runs.iloc[lo:hi].reset_index(drop=True), sw.chunk_path(folder, k), sw.expected(plan, k))
     metadata = {"kind": "sweep", "experiment": {"name": "t", "factors": FACTORS, "outputs": ["outcome_60"]},
                 "columns": ["point", "replicate", "seed", *FACTORS, "status", "error", "outcome_60", "outcome_0"]}
     (folder / "metadata.json").write_text(json.dumps(metadata))
@@ -280,7 +287,8 @@ def test_cli_on_a_calibration_folder_with_dotted_names_and_narrowed_inputs(tmp_p
     folder.mkdir()
     runs = sweep_runs(seed=4).drop(columns=["status", "error"])
     runs.to_parquet(folder / "evaluations.parquet", index=False)
-    (folder / "metadata.json").write_text(json.dumps({"kind": "calibration", "parameters": FACTORS}))
+    (folder / "metadata.json").write_text(json.dumps({"kind": "calibration", "parameters": FACTORS,
+                                                    "finished": "2026-12-02T00:00:00+00:00"}))
     out = tmp_path / "out" / "calib"
     status, stdout, stderr = call(["report", "discover", str(folder), "--where",
                                    "outcome_60 - outcome_0 > 0.3 and backbone.budget_share > 0.05",

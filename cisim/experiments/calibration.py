@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,7 +49,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cisim.experiments import chunks, lock
 from cisim.experiments import metadata as meta
+from cisim.experiments.chunks import ChunkError, Expected
 from cisim.experiments.ensemble import effective_size, weighted_quantile, write_ensemble
 from cisim.experiments.evidence_stats import run_sets
 from cisim.experiments.targets import Prior, Target, TargetsFile, load_targets
@@ -175,23 +176,15 @@ def _columns(problem: Problem) -> tuple[list[str], list[str], list[str]]:
     return units, problem.parameters, [t.name for t in problem.targets]
 
 
-def _chunk_ok(path: Path, seeds: np.ndarray, U: np.ndarray, problem: Problem) -> pd.DataFrame | None:
-    """A finished chunk that holds exactly the planned sets (seeds and unit coordinates), or None."""
-    try:
-        table = pd.read_parquet(path)
-    except Exception:
-        return None
-    units = _columns(problem)[0]
-    if (len(table) != len(seeds) or list(table["seed"]) != list(seeds)
-            or not all(c in table for c in units) or not np.array_equal(table[units].to_numpy(), U)):
-        return None
-    return table
+def _expected(path: Path, fingerprint: str, lo: int, hi: int, seeds: np.ndarray, U: np.ndarray,
+              units: list[str]) -> Expected:
+    """What the plan says the chunk at ``path`` holds: sets ``lo:hi`` of its round, with these seeds and
+    unit-cube coordinates."""
+    keys = pd.DataFrame({"seed": seeds, **{c: U[:, j] for j, c in enumerate(units)}})
+    return Expected(KIND, path.stem, lo, hi, fingerprint, chunks.digest(keys, ["seed", *units]))
 
 
-def _aside(path: Path) -> Path:
-    bad = path.with_suffix(f".bad-{int(time.time())}")
-    path.rename(bad)
-    return bad
+KIND = "calibration"
 
 
 # ---------------------------------------------------------------- the fit
@@ -205,17 +198,27 @@ def calibrate(targets: str | Path | TargetsFile | Problem, out_dir: str | Path, 
 
     ``workers``, ``backend`` and ``scheduler`` choose where chunks run, as for a sweep; the numbers do not
     depend on them.  ``resume`` keeps the finished chunks in ``out_dir``.  ``log`` gets one line per
-    generation.  Raises ``ScenarioError`` if ``out_dir`` holds other results.
+    generation and one per chunk set aside on resume.  Raises ``ScenarioError`` if ``out_dir`` holds other
+    results or another live job is writing into it.
     """
-    from cisim.experiments import sweep as sw
-    from cisim.experiments.batch import available_cores
-    from cisim.experiments.runner import _show_progress
-
     problem = targets if isinstance(targets, Problem) else Problem.from_targets(
         targets if isinstance(targets, TargetsFile) else load_targets(targets))
     out = Path(out_dir)
     fingerprint = _fingerprint(problem)
     _prepare(out, resume, fingerprint)
+    with lock.hold(out, command, log=log):
+        return _fit(problem, out, fingerprint, workers, resume, progress, backend, scheduler, command, on_chunk,
+                    log, fn)
+
+
+def _fit(problem: Problem, out: Path, fingerprint: str, workers: int | None, resume: bool, progress: bool | str,
+         backend: str, scheduler: str | None, command: str | None, on_chunk: Callable[[Path], None] | None,
+         log: Callable[[str], None] | None, fn: Callable[..., ChunkResult]) -> Calibration:
+    """``calibrate`` while holding the folder's lock."""
+    from cisim.experiments import sweep as sw
+    from cisim.experiments.batch import available_cores
+    from cisim.experiments.runner import _show_progress
+
     abc = problem.abc
     N, p = abc["population"], len(problem.priors)
     per_set = problem.simulator.runs_per_set
@@ -249,6 +252,7 @@ def calibrate(targets: str | Path | TargetsFile | Problem, out_dir: str | Path, 
 
     total_runs = 0
     kept = ran = 0
+    planned: list[Path] = []  # every chunk of this calibration, in order
 
     def evaluate(t: int, r: int, U: np.ndarray, seeds: np.ndarray, label: str) -> pd.DataFrame:
         """Statistics of a round's sets (chunks kept from before are checked and reused)."""
@@ -257,16 +261,19 @@ def calibrate(targets: str | Path | TargetsFile | Problem, out_dir: str | Path, 
         bounds = [(lo, min(lo + chunk_sets, len(U))) for lo in range(0, len(U), chunk_sets)]
         tables: dict[int, pd.DataFrame] = {}
         jobs = []
+        plans = {}
         for k, (lo, hi) in enumerate(bounds):
             path = _eval_path(out, t, r, k)
+            plans[k] = _expected(path, fingerprint, lo, hi, seeds[lo:hi], U[lo:hi], units)
+            planned.append(path)
             if resume and path.exists():
-                table = _chunk_ok(path, seeds[lo:hi], U[lo:hi], problem)
-                if table is not None:
-                    tables[k] = table
+                try:
+                    tables[k] = chunks.verify(path, plans[k], ["seed", *units])
                     kept += 1
                     continue
-                say(f"{path.name}: does not hold the planned sets; moved aside to {_aside(path).name}, "
-                    "running it again")
+                except ChunkError as exc:
+                    moved = chunks.set_aside(path, out)
+                    say(f"{path.name}: {exc.reason}; moved aside to {moved.relative_to(out)}, running it again")
             jobs.append((k, problem.simulator, X[lo:hi], seeds[lo:hi]))
         bar = None
         if show and jobs:
@@ -289,9 +296,7 @@ def calibrate(targets: str | Path | TargetsFile | Problem, out_dir: str | Path, 
             table["status"] = pd.array(["ok" if e is None else "error" for e in res.errors], dtype="string")
             table["error"] = pd.array(res.errors, dtype="string")
             path = _eval_path(out, t, r, res.k)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with meta.atomic_path(path) as tmp:
-                table.to_parquet(tmp, index=False)
+            chunks.write(table, path, plans[res.k])
             tables[res.k] = table
             ran += 1
             if bar is not None:
@@ -404,7 +409,7 @@ def calibrate(targets: str | Path | TargetsFile | Problem, out_dir: str | Path, 
     generations = pd.DataFrame(gens)
     result = Calibration(out, posterior, pred, verdicts, generations, status, eps_reached, total_runs, params,
                          problem.priors)
-    _write_results(result, problem, record, kept, ran)
+    _write_results(result, problem, record, kept, ran, planned, say)
     return result
 
 
@@ -453,18 +458,22 @@ def _prepare(out: Path, resume: bool, fingerprint: str) -> None:
         if old.get("kind") != "calibration" or old.get("fingerprint") != fingerprint:
             raise ScenarioError(out, None, "holds the results of another calibration (or another targets file); "
                                 "--resume needs the same one")
-    elif resume and out.exists() and any(out.iterdir()):
+    elif resume and out.exists() and any(p.name != lock.LOCK_NAME for p in out.iterdir()):
         raise ScenarioError(out, None, "holds files but no calibration's metadata.json: nothing to resume")
     out.mkdir(parents=True, exist_ok=True)
 
 
-def _write_results(result: Calibration, problem: Problem, record: dict, kept: int, ran: int) -> None:
+def _write_results(result: Calibration, problem: Problem, record: dict, kept: int, ran: int, planned: list[Path],
+                   say: Callable[[str], None]) -> None:
     out = result.out_dir
     meta.write_table(result.posterior, out / "posterior", ("csv", "parquet"))
     meta.write_table(result.targets, out / "targets", ("csv",))
     meta.write_table(result.generations, out / "generations", ("csv",))
-    evals = sorted((out / "evaluations").glob("*.parquet"))
-    table = pd.concat([pd.read_parquet(f) for f in evals], ignore_index=True)
+    wanted = set(planned)
+    for stray in sorted(p for p in (out / "evaluations").iterdir() if p not in wanted):
+        say(f"evaluations/{stray.name}: no chunk of this calibration; moved aside to "
+            f"{chunks.set_aside(stray, out).relative_to(out)}")
+    table = pd.concat([pd.read_parquet(f) for f in planned], ignore_index=True)
     with meta.atomic_path(out / "evaluations.parquet") as tmp:
         table.to_parquet(tmp, index=False)
     record.update({
@@ -473,6 +482,7 @@ def _write_results(result: Calibration, problem: Problem, record: dict, kept: in
         "chunks_run": ran, "evaluations": len(table), "posterior_sets": len(result.posterior),
         "effective_size": effective_size(result.posterior["weight"]),
         "targets_met": {r["target"]: r["met"] for r in result.targets.to_dict("records")},
+        "evaluations_sha256": chunks.digest(table),
     })
     meta.write_json(out / "metadata.json", record)
 

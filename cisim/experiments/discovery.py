@@ -126,9 +126,14 @@ def read_results(results: str | Path, inputs: Sequence[str] | None = None) -> Re
         if kind == "sweep":
             if not (path / "runs").is_dir():
                 raise DiscoveryError(str(path), "expected a finished sweep's folder, with a runs/ dataset inside")
+            from cisim.experiments.chunks import ChunkError
             from cisim.experiments.sweep import load_results  # loads the kernel's modules: only for a sweep
 
-            table = load_results(path)
+            try:
+                table = load_results(path, complete=True)
+            except ChunkError as exc:
+                raise DiscoveryError(str(path), f"its runs do not match the sweep's plan: {_relative(exc.path, path)}: "
+                                               f"{exc.reason}") from None
             declared = _sweep_factors(metadata)
             what = "the sweep's factors"
         elif kind == "calibration":
@@ -136,6 +141,7 @@ def read_results(results: str | Path, inputs: Sequence[str] | None = None) -> Re
             if not evaluations.is_file():
                 raise DiscoveryError(str(path), "expected evaluations.parquet beside the calibration's metadata.json")
             table = _read_table(evaluations)
+            _check_evaluations(path, metadata, table)
             declared = [p if isinstance(p, str) else str(p.get("name") or p.get("path"))
                         for p in metadata.get("parameters", [])]
             what = "the calibration's parameters"
@@ -172,6 +178,26 @@ def read_results(results: str | Path, inputs: Sequence[str] | None = None) -> Re
         if table.empty:
             raise DiscoveryError(str(path), f"holds no run without an error ({source['runs_failed']} failed)")
     return ResultsTable(table, chosen, source)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _check_evaluations(path: Path, metadata: dict[str, Any], table: pd.DataFrame) -> None:
+    """A calibration's evaluations must be the finished calibration's, unchanged since it wrote them."""
+    from cisim.experiments.chunks import digest
+
+    if metadata.get("finished") is None:
+        raise DiscoveryError(str(path), "the calibration has not finished; finish it with the same "
+                                        "'cisim calibrate' command and --resume")
+    wanted = metadata.get("evaluations_sha256")
+    if wanted is not None and digest(table) != wanted:
+        raise DiscoveryError(str(path / "evaluations.parquet"), "does not match its checksum in metadata.json "
+                                                                 "(changed after the calibration wrote it)")
 
 
 def _read_table(path: Path) -> pd.DataFrame:

@@ -25,11 +25,13 @@ Designs:
 
 * ``grid``: every combination of the factors' ``levels``; the first factor varies slowest.
 * ``lhs``: a Latin hypercube of ``points`` points (``[design] points = 64``); each factor
-  gives ``low`` and ``high`` (and ``integer = true`` to round; integer parameters such as
-  ``coalition.size`` are always rounded).  The hypercube is drawn with
-  ``scipy.stats.qmc.LatinHypercube`` from ``np.random.default_rng([seed, 1])``.
+  gives ``low`` and ``high``.  Whole-number parameters such as ``coalition.size`` are
+  rounded (each whole number from low to high equally often); ``integer = true`` is refused
+  on any other parameter, whose values it would move off the design.  The hypercube is
+  drawn with ``scipy.stats.qmc.LatinHypercube`` from ``np.random.default_rng([seed, 1])``.
 * ``table``: the rows of a CSV file (``[design] file = "points.csv"``, relative to the
-  experiment file) whose columns are dotted paths; no ``[factors]`` needed.
+  experiment file) whose columns are dotted paths; no ``[factors]`` needed.  The file is
+  streamed, never held whole, and refused before it is read if it is larger than the limit.
 
 A factor is any scalar parameter (``cisim.model.schema``), ``months``, or ``domains.<name>.<key>``
 of a domain of the base scenario; every level or bound is checked against the parameter's range.
@@ -47,6 +49,24 @@ ensemble gives its seed (``cisim.experiments.uncertainty``), except for the para
 and the factors, which keep their values.  The ensemble's values are columns of ``runs()`` (and of a
 sweep's result rows), after the factors; ``cisim sweep --uncertainty`` overrides the file's choice.
 
+Limits.  An experiment is counted before anything is built, and refused if it asks for more than a
+two-core laptop runs in about a day (``LIMITS``): 100,000 replicates, 1,000,000 design points (a grid's
+is the product of its levels' counts), 10,000,000 runs (points x replicates), 1,000,000,000 run-months
+(runs x months), 4,000 MB for the runs and their results, and a design file of 200 MB.  The file raises
+a limit with a ``[limits]`` table, or lifts them all; ``cisim validate|sweep|sensitivity --allow large``
+lifts them all::
+
+    [limits]
+    runs = 50_000_000              # raise one limit (replicates, points, runs, run_months, memory_mb,
+                                   # design_file_mb)
+    allow_large = true             # or lift them all
+    outside_paths = true           # read scenario, design.file and ensemble outside this file's tree
+
+Paths.  ``scenario``, ``design.file`` and ``ensemble`` resolve relative to the experiment file (a
+scenario or ensemble not found there is a bundled name), and must lie in the experiment file's folder
+or below it, or among the bundled scenarios and experiments, as must every file the scenario extends;
+``outside_paths`` or ``--allow outside-paths`` lifts that.  A design file must be a ``.csv`` file.
+
 Every error is a ``ScenarioError`` naming the experiment file and key, as for scenario files.
 Reading and checking a file needs neither numpy nor pandas, so that ``cisim validate`` answers at
 once; they load when the design's points are drawn (``load_experiment(path, draw=False)`` only counts them).
@@ -54,6 +74,8 @@ once; they load when the design's points are drawn (``load_experiment(path, draw
 
 from __future__ import annotations
 
+import array
+import contextlib
 import copy
 import csv
 import dataclasses
@@ -62,6 +84,7 @@ import itertools
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,10 +97,12 @@ from cisim.model.scenario import (
     ScenarioError,
     _check_type,
     _suggest,
+    check_inside,
     field_for,
     load,
     read_toml,
     resolve,
+    tree_of,
 )
 from cisim.model.schema import BY_PATH, MONTHS, Field
 
@@ -89,6 +114,7 @@ BUNDLED_DIR = Path(__file__).resolve().parents[2] / "experiments"
 TOP_KEYS = {
     "name": str, "description": str, "scenario": str, "seed": int, "replicates": int, "outputs": list,
     "common_seeds": bool, "changes": dict, "design": dict, "factors": dict, "uncertainty": str, "ensemble": str,
+    "limits": dict,
 }
 #: Sensitivity-analysis designs (``cisim sensitivity``): SALib's samplers, see ``cisim.experiments.sensitivity``.
 SENSITIVITY_KINDS = ("sobol", "morris", "efast", "rbd_fast", "pawn", "delta")
@@ -336,51 +362,161 @@ def resolve_experiment(name_or_path: str | Path) -> Path:
                         + (f" (bundled: {', '.join(bundled)})" if bundled else ""))
 
 
-def load_experiment(path: str | Path, draw: bool = True) -> Experiment:
-    """Read and validate an experiment file.  Raises ``ScenarioError`` naming the file and key.
+#: What an experiment may ask for unless its file raises a limit (``[limits]``) or ``--allow large`` lifts them
+#: all: about what a two-core laptop runs in a day (a 60-month run of 30 organizations takes about a
+#: millisecond on one core), counted before anything is built.
+LIMITS = {"replicates": 100_000, "points": 1_000_000, "runs": 10_000_000, "run_months": 1_000_000_000,
+          "memory_mb": 4_000, "design_file_mb": 200}
+_LIMIT_WORDS = {"replicates": "replicates per point", "points": "design points", "runs": "runs (points x replicates)",
+                "run_months": "run-months (runs x months)", "memory_mb": "MB for the runs and their results "
+                "(estimated)", "design_file_mb": "MB of design file"}
+LIMITS_KEYS: dict[str, type] = {**{k: int for k in LIMITS}, "allow_large": bool, "outside_paths": bool}
+#: What lifts the folder rule for the paths an experiment file names.
+OUTSIDE_HINT = "pass --allow outside-paths, or set [limits] outside_paths = true in the experiment file"
+#: Most bootstrap resamples of a sensitivity analysis (each one recomputes every index).
+MAX_BOOTSTRAP = 10_000
+#: Seeds are 64-bit signed integers in the runs' tables.
+MAX_SEED = 2**63 - 1
 
-    With ``draw=False`` the design's points are counted, not drawn, without numpy, pandas, scipy or
-    SALib (what ``cisim validate`` needs), and every check is still made: a sensitivity design with a
-    norm or lognorm factor is sampled all the same, as only its sample says whether it stays in range.
-    """
-    path = resolve_experiment(path)
-    file = str(path)
-    raw = read_toml(path)
-    _keys(file, "", raw, TOP_KEYS)
-    for k in ("scenario",):
-        if k not in raw:
-            raise ScenarioError(file, k, "missing (a bundled scenario name or a path to a scenario file)")
 
-    # -- the base scenario and fixed changes
+#: What ``--allow`` lifts: ``large``, the limits on an experiment's size; ``outside-paths``, the rule that the
+#: files a file names lie in its folder (or below it) or among the bundled ones.
+ALLOW = ("large", "outside-paths")
+ALLOW_HELP = ("'large': run an experiment beyond its limits on runs, points, replicates and memory (an experiment "
+              "file raises one limit with [limits]); 'outside-paths': read files an extends, scenario, design.file or "
+              "ensemble names outside the folder of the file given here and the bundled folders (repeat for both)")
+#: Most replicates of run and compare (their runs' monthly tables are kept in memory); a sweep runs more.
+MAX_REPLICATES = 10_000
+#: Largest first seed of run and compare (seeds S .. S+R-1 are 64-bit numbers).
+MAX_FIRST_SEED = 2**62
+#: Most memory the monthly tables of run and compare may take, unless --allow large.
+MAX_RUN_MEMORY = 4e9
+
+
+def check_run_memory(scenario: Scenario, replicates: int) -> None:
+    """Refuse replicates whose monthly tables would not fit in memory (about 60 numbers a run and month)."""
+    need = replicates * (scenario.months + 1) * (60 + 2 * len(scenario.domains)) * 8
+    if need > MAX_RUN_MEMORY:
+        raise ScenarioError(f"--replicates {replicates}", None, f"the monthly tables of {replicates:,} runs of "
+                            f"{scenario.months} months take about {need / 1e9:.0f} GB, more than the limit of "
+                            f"{MAX_RUN_MEMORY / 1e9:.0f} GB; pass --allow large to run them anyway, or ask for fewer")
+
+
+def _limits(file: str, raw: dict[str, Any], allow_large: bool) -> dict[str, int | None]:
+    """The file's limits: the defaults, raised by ``[limits]``; all None (none) with ``allow_large``."""
+    spec = raw.get("limits", {})
+    _keys(file, "limits.", spec, LIMITS_KEYS)
+    for k in LIMITS:
+        if k in spec and spec[k] < 1:
+            raise ScenarioError(file, f"limits.{k}", f"expected 1 or more, got {spec[k]!r}")
+    if allow_large or spec.get("allow_large", False):
+        return dict.fromkeys(LIMITS)
+    return {k: spec.get(k, v) for k, v in LIMITS.items()}
+
+
+def _check_limit(file: str, limits: dict[str, int | None], name: str, value: int, key: str) -> None:
+    """Refuse ``value`` of limit ``name`` above its limit, saying how to ask for it anyway."""
+    limit = limits[name]
+    if limit is not None and value > limit:
+        raise ScenarioError(file, key, f"asks for {value:,} {_LIMIT_WORDS[name]}, more than the limit of {limit:,}; "
+                            f"to run it anyway raise the limit in the file ([limits] {name} = {value}) or pass "
+                            "--allow large")
+
+
+def _check_size(file: str, limits: dict[str, int | None], replicates: int, n_points: int, columns: int,
+                months: int, points_key: str) -> None:
+    """Refuse an experiment larger than its limits, from its counts alone (nothing is built)."""
+    _check_limit(file, limits, "replicates", replicates, "replicates")
+    _check_limit(file, limits, "points", n_points, points_key)
+    runs = n_points * replicates
+    _check_limit(file, limits, "runs", runs, "replicates")
+    _check_limit(file, limits, "run_months", runs * months, "replicates")
+    _check_limit(file, limits, "memory_mb", runs * (len(RUN_COLUMNS) + columns) * 8 // 1_000_000, "replicates")
+
+
+def _base_scenario(file: str, path: Path, raw: dict[str, Any], tree: tuple[Path, ...] | None) -> Scenario:
+    """The ``scenario`` the file names (beside it or bundled, inside its tree), with ``[changes]`` applied."""
+    given = raw["scenario"]
     try:
-        base = load(resolve(raw["scenario"], relative_to=path.parent))
+        spath = resolve(given, relative_to=path.parent)
+        check_inside(file, "scenario", given, spath, tree, OUTSIDE_HINT)
+        base = load(spath, tree=tree, outside_paths=tree is None)
     except ScenarioError as exc:
-        text = str(exc)
-        raise ScenarioError(file, "scenario", f"{raw['scenario']!r} does not load: {text}") from None
-    changes = dict(raw.get("changes", {}))
-    for k, v in changes.items():
+        if exc.file == file:
+            raise
+        raise ScenarioError(file, "scenario", f"{given!r} does not load: {exc}") from None
+    for k, v in raw.get("changes", {}).items():
         try:
             base = base.replace({k: v})
         except ScenarioError as exc:
             prefix = f"{exc.file}: " + (f"key '{exc.key}': " if exc.key else "")
             raise ScenarioError(file, f"changes.{k}", str(exc)[len(prefix):]) from None
+    return base
 
+
+def _seed_and_replicates(file: str, raw: dict[str, Any]) -> tuple[int, int]:
     seed = raw.get("seed", 0)
-    if seed < 0:
-        raise ScenarioError(file, "seed", f"expected a whole number of 0 or more, got {seed!r}")
+    if not 0 <= seed <= MAX_SEED:
+        raise ScenarioError(file, "seed", f"expected a whole number from 0 to 2**63 - 1, got {seed!r}")
     replicates = raw.get("replicates", 1)
     if replicates < 1:
         raise ScenarioError(file, "replicates", f"expected 1 or more, got {replicates!r}")
+    return seed, replicates
+
+
+def _outputs(file: str, raw: dict[str, Any]) -> list[str]:
     outputs = raw.get("outputs", list(SUMMARY_COLUMNS))
     if not outputs:
         raise ScenarioError(file, "outputs", "expected a non-empty list of summary outputs")
     for o in outputs:
-        if o not in SUMMARY_COLUMNS:
+        if not isinstance(o, str) or o not in SUMMARY_COLUMNS:
             raise ScenarioError(file, "outputs", f"unknown output {o!r}{_suggest(str(o), SUMMARY_COLUMNS)} "
                                 f"(outputs: {', '.join(SUMMARY_COLUMNS)})")
     if len(set(outputs)) != len(outputs):
         raise ScenarioError(file, "outputs", "an output is listed twice")
-    uncertainty, ensemble, spread = _uncertainty(file, path, raw, draw)
+    return list(outputs)
+
+
+def _check_integer(file: str, key: str, f: Field, spec: dict[str, Any]) -> bool:
+    """Whether a factor's values are whole numbers: those of an integer parameter; ``integer = true`` on any
+    other parameter would round its values to numbers the design never asked for."""
+    if spec.get("integer", False) and not f.integer:
+        raise ScenarioError(file, key + ".integer", f"{f.path} is not a whole-number parameter (its range is "
+                            f"{f.lo:g} to {f.hi:g} {f.unit}); remove integer = true, or list whole levels in a grid")
+    return f.integer
+
+
+def _check_months_factor(file: str, key: str, base: Scenario, lowest: float) -> None:
+    """A horizon shorter than a scenario's last event would silently drop the event."""
+    last = max((e.month for e in base.events), default=0)
+    if lowest < last:
+        raise ScenarioError(file, key, f"a horizon of {lowest:g} months ends before scenario {base.name}'s event at "
+                            f"month {last}; start months at {last} or more")
+
+
+def load_experiment(path: str | Path, draw: bool = True, *, allow_large: bool = False,
+                    outside_paths: bool = False) -> Experiment:
+    """Read and validate an experiment file.  Raises ``ScenarioError`` naming the file and key.
+
+    With ``draw=False`` the design's points are counted, not drawn, without numpy, pandas, scipy or
+    SALib (what ``cisim validate`` needs), and every check is still made: a sensitivity design with a
+    norm or lognorm factor is sampled all the same, as only its sample says whether it stays in range.
+    Its size is checked against its limits before anything is built (``allow_large`` lifts them), and the
+    paths it names must stay inside its tree (``outside_paths`` lifts that); see the module doc.
+    """
+    path = resolve_experiment(path)
+    file = str(path)
+    raw = read_toml(path)
+    _keys(file, "", raw, TOP_KEYS)
+    limits = _limits(file, raw, allow_large)
+    tree = None if outside_paths or raw.get("limits", {}).get("outside_paths") else tree_of(path)
+    if "scenario" not in raw:
+        raise ScenarioError(file, "scenario", "missing (a bundled scenario name or a path to a scenario file)")
+    base = _base_scenario(file, path, raw, tree)
+    changes = dict(raw.get("changes", {}))
+    seed, replicates = _seed_and_replicates(file, raw)
+    outputs = _outputs(file, raw)
+    uncertainty, ensemble, spread = _uncertainty(file, path, raw, draw, tree)
 
     # -- design and factors
     design = dict(raw.get("design", {}))
@@ -403,87 +539,36 @@ def load_experiment(path: str | Path, draw: bool = True) -> Experiment:
         if not isinstance(spec, dict):
             raise ScenarioError(file, key, f"expected a table, got {spec!r}")
         _keys(file, key + ".", spec, FACTOR_KEYS[kind])
-
-    sa_design = None
-    analysis: dict[str, Any] = {}
-    points: pd.DataFrame | None = None
-    if kind in SENSITIVITY_KINDS:
-        sa_factors, sa_args, n_points = _sensitivity_factors(file, kind, design, factors, fields)
-        if draw or any(f.dist in UNBOUNDED for f in sa_factors):
-            sa_design = _sample_sensitivity(file, kind, sa_factors, sa_args, int(seed), fields)
-        analysis = _sensitivity_analysis(file, design, factors, outputs, base.months)
-        if draw:
-            points = sa_design.points()
-    elif kind == "grid":
-        levels = []
-        for fpath, spec in factors.items():
-            key = f"factors.{fpath}.levels"
-            if "levels" not in spec:
-                raise ScenarioError(file, key, "missing (a grid needs a list of levels per factor)")
-            if not spec["levels"]:
-                raise ScenarioError(file, key, "expected a non-empty list of levels")
-            vals = [_check_level(file, key, fields[fpath], v) for v in spec["levels"]]
-            if len(set(vals)) != len(vals):
-                raise ScenarioError(file, key, "a level is listed twice")
-            levels.append(vals)
-        n_points = math.prod(len(v) for v in levels)
-        if draw:
-            import pandas as pd
-
-            points = pd.DataFrame(list(itertools.product(*levels)), columns=list(factors))
-    elif kind == "lhs":
-        n = design.get("points")
-        if n is None:
-            raise ScenarioError(file, "design.points", "missing (how many points the Latin hypercube has)")
-        if n < 1:
-            raise ScenarioError(file, "design.points", f"expected 1 or more, got {n!r}")
-        lows, highs, ints = [], [], []
-        for fpath, spec in factors.items():
-            for b in ("low", "high"):
-                if b not in spec:
-                    raise ScenarioError(file, f"factors.{fpath}.{b}", "missing (a Latin hypercube needs low and high)")
-            lo = _check_level(file, f"factors.{fpath}.low", fields[fpath], spec["low"])
-            hi = _check_level(file, f"factors.{fpath}.high", fields[fpath], spec["high"])
-            if not lo < hi:
-                raise ScenarioError(file, f"factors.{fpath}.high", f"expected more than low ({lo!r}), got {hi!r}")
-            lows.append(lo)
-            highs.append(hi)
-            ints.append(fields[fpath].integer or spec.get("integer", False))
-        n_points = n
-        if draw:
-            points = _lhs_points(list(factors), lows, highs, ints, n, seed)
-    else:
-        if "file" not in design:
-            raise ScenarioError(file, "design.file", "missing (a CSV file of points; columns are dotted paths)")
-        table_path = (path.parent / design["file"]).resolve()
-        columns = _read_table(file, table_path)
-        if not columns or not len(next(iter(columns.values()))):
-            raise ScenarioError(file, "design.file", f"{table_path} has no rows")
-        table_fields = {}
-        for c, vals in columns.items():
-            key = f"design.file column {c}"
-            f = table_fields[c] = _check_factor(file, key, base, c)
-            for r, v in enumerate(vals):
-                try:
-                    _check_level(file, key, f, v)
-                except ScenarioError as exc:
-                    raise ScenarioError(file, f"{key}, row {r + 1}", str(exc).split(": ", 2)[-1]) from None
-        factors = {c: {} for c in columns}
-        n_points = len(next(iter(columns.values())))
-        if draw:
-            import numpy as np
-            import pandas as pd
-
-            points = pd.DataFrame({c: np.asarray(v, dtype=np.int64 if table_fields[c].integer else float)
-                                   for c, v in columns.items()})
-    if points is not None:
-        import numpy as np
-
-        points.insert(0, "point", np.arange(len(points)))
-
     if kind in SENSITIVITY_KINDS and raw.get("common_seeds"):
         raise ScenarioError(file, "common_seeds", "a sensitivity design derives a seed per point and replicate; "
                             "common seeds would correlate the points' noise (remove common_seeds)")
+
+    sa_design = None
+    analysis: dict[str, Any] = {}
+    if kind in SENSITIVITY_KINDS:
+        sa_factors, sa_args, n_points, months = _sensitivity_factors(file, kind, design, factors, fields, base)
+        analysis = _sensitivity_analysis(file, design, factors, outputs, base.months)
+        _check_size(file, limits, replicates, n_points, len(factors) + 1 + len(outputs), months, "design.n")
+        if draw or any(f.dist in UNBOUNDED for f in sa_factors):
+            sa_design = _sample_sensitivity(file, kind, sa_factors, sa_args, int(seed), fields)
+        drawer = sa_design.points if sa_design is not None else None
+    elif kind == "grid":
+        n_points, drawer, months = _grid(file, factors, fields, base)
+        _check_size(file, limits, replicates, n_points, len(factors) + len(outputs), months, "factors")
+    elif kind == "lhs":
+        n_points, drawer, months = _lhs(file, design, factors, fields, base, seed)
+        _check_size(file, limits, replicates, n_points, len(factors) + len(outputs), months, "design.points")
+    else:
+        columns, n_points, drawer, months = _table(file, path, design, base, limits, draw, tree)
+        factors = dict.fromkeys(columns, {})
+        _check_size(file, limits, replicates, n_points, len(factors) + len(outputs), months, "design.file")
+    points: pd.DataFrame | None = None
+    if draw:
+        import numpy as np
+
+        points = drawer()
+        points.insert(0, "point", np.arange(len(points)))
+
     return Experiment(
         name=raw.get("name") or path.stem,
         description=" ".join(raw.get("description", "").split()),
@@ -507,10 +592,98 @@ def load_experiment(path: str | Path, draw: bool = True) -> Experiment:
     )
 
 
-def _uncertainty(file: str, path: Path, raw: dict[str, Any], draw: bool) -> tuple[str, str | None, Any]:
-    """The file's ``uncertainty`` and ``ensemble`` keys, checked: the kind, the ensemble (a path beside the
-    experiment file first, else a bundled name or a path from here) and, when drawing, the ``Uncertainty``
-    (the ensemble read and its values checked; without drawing it is only found, with no numpy)."""
+def _grid(file: str, factors: dict[str, Any], fields: dict[str, Field], base: Scenario):
+    """A grid's number of points (the product of its levels' counts, never built here), a function that draws
+    its points, and the longest horizon it runs."""
+    levels = []
+    for fpath, spec in factors.items():
+        key = f"factors.{fpath}.levels"
+        if "levels" not in spec:
+            raise ScenarioError(file, key, "missing (a grid needs a list of levels per factor)")
+        if not spec["levels"]:
+            raise ScenarioError(file, key, "expected a non-empty list of levels")
+        vals = [_check_level(file, key, fields[fpath], v) for v in spec["levels"]]
+        if len(set(vals)) != len(vals):
+            raise ScenarioError(file, key, "a level is listed twice")
+        if fpath == "months":
+            _check_months_factor(file, key, base, min(vals))
+        levels.append(vals)
+    months = max(levels[list(factors).index("months")]) if "months" in factors else base.months
+
+    def draw() -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(list(itertools.product(*levels)), columns=list(factors))
+
+    return math.prod(len(v) for v in levels), draw, int(months)
+
+
+def _lhs(file: str, design: dict[str, Any], factors: dict[str, Any], fields: dict[str, Field], base: Scenario,
+         seed: int):
+    """A Latin hypercube's number of points, a function that draws them, and the longest horizon it runs."""
+    n = design.get("points")
+    if n is None:
+        raise ScenarioError(file, "design.points", "missing (how many points the Latin hypercube has)")
+    if n < 1:
+        raise ScenarioError(file, "design.points", f"expected 1 or more, got {n!r}")
+    lows, highs, ints = [], [], []
+    for fpath, spec in factors.items():
+        for b in ("low", "high"):
+            if b not in spec:
+                raise ScenarioError(file, f"factors.{fpath}.{b}", "missing (a Latin hypercube needs low and high)")
+        lo = _check_level(file, f"factors.{fpath}.low", fields[fpath], spec["low"])
+        hi = _check_level(file, f"factors.{fpath}.high", fields[fpath], spec["high"])
+        if not lo < hi:
+            raise ScenarioError(file, f"factors.{fpath}.high", f"expected more than low ({lo!r}), got {hi!r}")
+        if fpath == "months":
+            _check_months_factor(file, f"factors.{fpath}.low", base, lo)
+        lows.append(lo)
+        highs.append(hi)
+        ints.append(_check_integer(file, f"factors.{fpath}", fields[fpath], spec))
+    months = highs[list(factors).index("months")] if "months" in factors else base.months
+    return n, lambda: _lhs_points(list(factors), lows, highs, ints, n, seed), int(months)
+
+
+def _table(file: str, path: Path, design: dict[str, Any], base: Scenario, limits: dict[str, int | None],
+           draw: bool, tree: tuple[Path, ...] | None):
+    """A table design's columns, its number of points, a function that gives its points and the longest
+    horizon, from its CSV file streamed twice (to type its columns as pandas does, then to check every cell);
+    the file is refused before it is read if it is larger than the limit, and while read if it has more rows."""
+    if "file" not in design:
+        raise ScenarioError(file, "design.file", "missing (a CSV file of points; columns are dotted paths)")
+    table_path = (path.parent / design["file"]).resolve()
+    check_inside(file, "design.file", design["file"], table_path, tree, OUTSIDE_HINT)
+    if table_path.suffix.lower() != ".csv":
+        raise ScenarioError(file, "design.file", f"expected a .csv file, got {design['file']!r}")
+    with contextlib.suppress(OSError):
+        mb = -(-table_path.stat().st_size // 1_000_000)
+        if limits["design_file_mb"] is not None and mb > limits["design_file_mb"]:
+            _check_limit(file, limits, "design_file_mb", mb, "design.file")
+    header, kinds, n_points = _scan_table(file, table_path, limits["points"])
+    if not n_points:
+        raise ScenarioError(file, "design.file", f"{table_path} has no rows")
+    fields = {c: _check_factor(file, f"design.file column {c}", base, c) for c in header}
+    values = _table_values(file, table_path, header, kinds, fields, keep=draw)
+    months = base.months
+    if "months" in fields:
+        lowest, months = _table_span(file, table_path, header, kinds, "months")
+        _check_months_factor(file, "design.file column months", base, lowest)
+
+    def points() -> pd.DataFrame:
+        import numpy as np
+        import pandas as pd
+
+        return pd.DataFrame({c: np.asarray(values[c], dtype=np.int64 if fields[c].integer else float)
+                             for c in header})
+
+    return header, n_points, points, int(months)
+
+
+def _uncertainty(file: str, path: Path, raw: dict[str, Any], draw: bool, tree: tuple[Path, ...] | None = None
+                 ) -> tuple[str, str | None, Any]:
+    """The file's ``uncertainty`` and ``ensemble`` keys, checked: the kind, the ensemble (a CSV file beside the
+    experiment file, inside its tree, else a bundled name) and, when drawing, the ``Uncertainty`` (the ensemble
+    read and its values checked; without drawing it is only found, with no numpy)."""
     from cisim.experiments.ensemble import UNCERTAINTY
 
     kind = raw.get("uncertainty", "seeds")
@@ -525,15 +698,149 @@ def _uncertainty(file: str, path: Path, raw: dict[str, Any], draw: bool) -> tupl
         return kind, None, None
     from cisim.experiments import uncertainty as un
 
-    name = given or un.DEFAULT_ENSEMBLE
-    beside = [c for c in (path.parent / name, path.parent / f"{name}.csv") if given and c.is_file()]
-    name = str(beside[0].resolve()) if beside else name
+    name = _ensemble_file(file, path, given, tree) if given else un.DEFAULT_ENSEMBLE
     try:
         un.find(name, where="ensemble")
         spread = un.resolve(kind, name, where=("uncertainty", "ensemble")) if draw else None
     except ScenarioError as exc:
         raise ScenarioError(file, "ensemble", f"{given or name!r}: {_after_file(exc)}") from None
     return kind, name, spread
+
+
+def _ensemble_file(file: str, path: Path, given: str, tree: tuple[Path, ...] | None) -> str:
+    """The ensemble an experiment file names: a CSV file beside it (inside its tree), else a bundled name."""
+    from cisim.experiments.ensemble import ENSEMBLE_DIR
+
+    beside = [c for c in (path.parent / given, path.parent / f"{given}.csv") if _is_file(c)]
+    if beside:
+        check_inside(file, "ensemble", given, beside[0], tree, OUTSIDE_HINT)
+        if beside[0].suffix.lower() != ".csv":
+            raise ScenarioError(file, "ensemble", f"expected a .csv file, got {given!r}")
+        return str(beside[0].resolve())
+    bundled = ENSEMBLE_DIR / f"{given}.csv"
+    if "/" in given or "\\" in given or not bundled.is_file():
+        names = sorted(p.stem for p in ENSEMBLE_DIR.glob("*.csv")) if ENSEMBLE_DIR.is_dir() else []
+        raise ScenarioError(file, "ensemble", f"{given!r}: no such ensemble file beside the experiment file, nor a "
+                            f"bundled ensemble (bundled: {', '.join(names) or 'none'})")
+    return str(bundled.resolve())
+
+
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file (False for a name the file system cannot hold)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+#: Cells ``pandas.read_csv`` reads as missing or as booleans: a design table is read as pandas would.
+_NA_CELLS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                       "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
+_TRUE_CELLS, _FALSE_CELLS = frozenset({"True", "TRUE", "true"}), frozenset({"False", "FALSE", "false"})
+_WHOLE_CELL = re.compile(r"[+-]?\d+")
+_NUMBER_CELL = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)", re.IGNORECASE)
+
+
+def _table_rows(file: str, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank rows of a design table's CSV file with their line numbers, streamed (header first)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            for r in reader:
+                if r and (len(r) > 1 or r[0].strip()):
+                    yield reader.line_num, r
+    except FileNotFoundError:
+        raise ScenarioError(file, "design.file", f"no such file: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(file, "design.file", f"cannot read {path}: not UTF-8 text (an invalid byte at offset "
+                            f"{exc.start})") from None
+    except (OSError, csv.Error) as exc:
+        raise ScenarioError(file, "design.file", f"cannot read {path}: {exc}") from None
+
+
+def _scan_table(file: str, path: Path, max_rows: int | None) -> tuple[list[str], list[str], int]:
+    """A design table's header, the type of each column as ``pandas.read_csv`` types it (``int``: all whole
+    numbers; ``float``: numbers, NaN where missing; ``bool``: all booleans; else ``text``) and its number of
+    rows, in one pass that keeps no row (refused past ``max_rows``)."""
+    rows = _table_rows(file, path)
+    first = next(rows, None)
+    if first is None:
+        raise ScenarioError(file, "design.file", f"cannot read {path}: no columns to parse from file")
+    header = first[1]
+    for c in header:
+        if header.count(c) > 1:
+            raise ScenarioError(file, "design.file", f"cannot read {path}: column {c!r} appears twice")
+    whole, number, boolean = [True] * len(header), [True] * len(header), [True] * len(header)
+    n = 0
+    for line, r in rows:
+        if len(r) != len(header):
+            raise ScenarioError(file, "design.file", f"cannot read {path}: expected {len(header)} fields in "
+                                f"line {line}, saw {len(r)}")
+        n += 1
+        if max_rows is not None and n > max_rows:
+            raise ScenarioError(file, "design.file", f"{path} has more than {max_rows:,} rows, the limit of design "
+                                f"points; to run it anyway raise the limit in the file ([limits] points = ...) or "
+                                "pass --allow large")
+        for j, cell in enumerate(r):
+            t = cell.strip()
+            missing = t in _NA_CELLS
+            whole[j] = whole[j] and not missing and _WHOLE_CELL.fullmatch(t) is not None
+            number[j] = number[j] and (missing or _NUMBER_CELL.fullmatch(t) is not None)
+            boolean[j] = boolean[j] and (t in _TRUE_CELLS or t in _FALSE_CELLS)
+    kinds = ["int" if w else "float" if f else "bool" if b else "text" for w, f, b in zip(whole, number, boolean)]
+    return header, kinds, n
+
+
+def _typed(kind: str, cell: str) -> Any:
+    """One cell as its column's type (see ``_scan_table``)."""
+    t = cell.strip()
+    if kind == "int":
+        return int(t)
+    if kind == "bool":
+        return t in _TRUE_CELLS
+    if t in _NA_CELLS:
+        return math.nan
+    return float(t) if kind == "float" else cell
+
+
+def _body(file: str, path: Path) -> Iterator[list[str]]:
+    rows = _table_rows(file, path)
+    next(rows, None)
+    return (r for _, r in rows)
+
+
+def _read_table(file: str, path: Path, max_rows: int | None = None) -> dict[str, list]:
+    """The columns of a table design's CSV file (a header row of dotted paths), each typed as pandas types it."""
+    header, kinds, _ = _scan_table(file, path, max_rows)
+    columns: dict[str, list] = {c: [] for c in header}
+    for r in _body(file, path):
+        for c, kind, cell in zip(header, kinds, r):
+            columns[c].append(_typed(kind, cell))
+    return columns
+
+
+def _table_values(file: str, path: Path, header: list[str], kinds: list[str], fields: dict[str, Field],
+                  keep: bool) -> dict[str, array.array] | None:
+    """Every cell of a design table checked against its parameter's range, streamed; kept (as compact arrays)
+    only if ``keep``."""
+    values = {c: array.array("q" if fields[c].integer else "d") for c in header} if keep else None
+    for r, row in enumerate(_body(file, path)):
+        for c, kind, cell in zip(header, kinds, row):
+            key = f"design.file column {c}"
+            try:
+                v = _check_level(file, key, fields[c], _typed(kind, cell))
+            except ScenarioError as exc:
+                raise ScenarioError(file, f"{key}, row {r + 1}", str(exc).split(": ", 2)[-1]) from None
+            if values is not None:
+                values[c].append(v)
+    return values
+
+
+def _table_span(file: str, path: Path, header: list[str], kinds: list[str], column: str) -> tuple[float, float]:
+    """The lowest and highest value of one (checked) column of a design table."""
+    j = header.index(column)
+    cells = [float(_typed(kinds[j], r[j])) for r in _body(file, path)]
+    return min(cells), max(cells)
 
 
 def _after_file(exc: ScenarioError) -> str:
@@ -560,60 +867,16 @@ def _lhs_points(names: list[str], lows: list[float], highs: list[float], ints: l
     return points
 
 
-#: Cells ``pandas.read_csv`` reads as missing or as booleans: a design table is read as pandas would.
-_NA_CELLS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-                       "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
-_TRUE_CELLS, _FALSE_CELLS = frozenset({"True", "TRUE", "true"}), frozenset({"False", "FALSE", "false"})
-_WHOLE_CELL = re.compile(r"[+-]?\d+")
-_NUMBER_CELL = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)", re.IGNORECASE)
-
-
-def _cells(cells: list[str]) -> list:
-    """One column's cells typed as ``pandas.read_csv`` types a column: all whole numbers; else numbers
-    (NaN where missing); else all booleans; else the text (NaN where missing)."""
-    text = [c.strip() for c in cells]
-    missing = [t in _NA_CELLS for t in text]
-    if not any(missing) and all(_WHOLE_CELL.fullmatch(t) for t in text):
-        return [int(t) for t in text]
-    if all(m or _NUMBER_CELL.fullmatch(t) for t, m in zip(text, missing)):
-        return [math.nan if m else float(t) for t, m in zip(text, missing)]
-    if not any(missing) and all(t in _TRUE_CELLS or t in _FALSE_CELLS for t in text):
-        return [t in _TRUE_CELLS for t in text]
-    return [math.nan if m else c for c, m in zip(cells, missing)]
-
-
-def _read_table(file: str, path: Path) -> dict[str, list]:
-    """The columns of a table design's CSV file (a header row of dotted paths), each typed by ``_cells``."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            rows = [(reader.line_num, r) for r in reader if r and (len(r) > 1 or r[0].strip())]
-    except FileNotFoundError:
-        raise ScenarioError(file, "design.file", f"no such file: {path}") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ScenarioError(file, "design.file", f"cannot read {path}: {exc}") from None
-    if not rows:
-        raise ScenarioError(file, "design.file", f"cannot read {path}: no columns to parse from file")
-    (_, header), body = rows[0], rows[1:]
-    for c in header:
-        if header.count(c) > 1:
-            raise ScenarioError(file, "design.file", f"cannot read {path}: column {c!r} appears twice")
-    for line, r in body:
-        if len(r) != len(header):
-            raise ScenarioError(file, "design.file", f"cannot read {path}: expected {len(header)} fields in "
-                                f"line {line}, saw {len(r)}")
-    return {c: _cells([r[j] for _, r in body]) for j, c in enumerate(header)}
-
-
 def _sensitivity_factors(file: str, kind: str, design: dict[str, Any], factors: dict[str, Any],
-                         fields: dict[str, Field]) -> tuple[list[Factor], dict[str, Any], int]:
-    """A sensitivity design's factors, the other arguments of ``make_design`` and its number of points,
-    all checked without sampling (see ``cisim.experiments.sensitivity``)."""
+                         fields: dict[str, Field], base: Scenario) -> tuple[list[Factor], dict[str, Any], int, int]:
+    """A sensitivity design's factors, the other arguments of ``make_design``, its number of points and its
+    longest horizon, all checked without sampling (see ``cisim.experiments.sensitivity``)."""
     n = design.get("n")
     if n is None:
         raise ScenarioError(file, "design.n", "missing (the base sample size: N for Sobol', a power of two; "
                             "trajectories for Morris; points per curve for eFAST; points for the others)")
     sa_factors = []
+    months = base.months
     for fpath, spec in factors.items():
         key = f"factors.{fpath}"
         f = fields[fpath]
@@ -640,19 +903,23 @@ def _sensitivity_factors(file: str, kind: str, design: dict[str, Any], factors: 
             # the support must lie inside the parameter's range
             _check_level(file, key + (".bounds" if "bounds" in spec else ".low"), _float_field(f), bounds[0])
             _check_level(file, key + (".bounds" if "bounds" in spec else ".high"), _float_field(f), bounds[1])
-        integer = bool(f.integer or spec.get("integer", False))
+        integer = _check_integer(file, key, f, spec)
         try:
             sa_factors.append(Factor(fpath, tuple(bounds), dist, integer))
         except ValueError as exc:
             raise ScenarioError(file, key, str(exc).replace(f"factor {fpath!r}", "").lstrip(" :")) from None
+        if fpath == "months":
+            bounded = dist in ("unif", "logunif", "triang", "truncnorm")
+            _check_months_factor(file, key, base, bounds[0] if bounded else MONTHS.lo)
+            months = int(bounds[1]) if bounded else int(MONTHS.hi)
     options = {k: design[k] for k in ("scramble", "num_levels", "M", "S") if k in design}
-    args = {"n": n, "second_order": bool(design.get("second_order", False)), "dummy": bool(design.get("dummy", True)),
-            **options}
+    args = {"n": n, "second_order": design.get("second_order", False), "dummy": design.get("dummy", True), **options}
     try:
         _, n, checked, _ = check_design(sa_factors, kind, **args)
     except (ValueError, TypeError) as exc:
-        raise ScenarioError(file, "design", str(exc)) from None
-    return sa_factors, args, design_rows(kind, n, len(checked), args["second_order"])
+        option = getattr(exc, "option", None)
+        raise ScenarioError(file, f"design.{option}" if option else "design", str(exc)) from None
+    return sa_factors, args, design_rows(kind, n, len(checked), args["second_order"]), months
 
 
 def _sample_sensitivity(file: str, kind: str, sa_factors: list[Factor], args: dict[str, Any], seed: int,
@@ -686,6 +953,9 @@ def _sensitivity_analysis(file: str, design: dict[str, Any], factors: dict[str, 
     if "analyze" in design:
         analyzed = list(design["analyze"])
         key = "design.analyze"
+        for o in analyzed:
+            if not isinstance(o, str):
+                raise ScenarioError(file, key, f"expected names of outputs, got {o!r}")
     else:
         wanted = [o if defined(o) else "outcome_final" for o in DEFAULT_ANALYZED]
         analyzed = [o for o in dict.fromkeys(wanted) if o in outputs] or [o for o in outputs if defined(o)]
@@ -699,8 +969,9 @@ def _sensitivity_analysis(file: str, design: dict[str, Any], factors: dict[str, 
     if not analyzed:
         raise ScenarioError(file, "outputs", "no output to analyse is defined for this horizon")
     bootstrap = design.get("bootstrap", 500)
-    if bootstrap < 2:
-        raise ScenarioError(file, "design.bootstrap", f"expected 2 or more resamples, got {bootstrap!r}")
+    if not 2 <= bootstrap <= MAX_BOOTSTRAP:
+        raise ScenarioError(file, "design.bootstrap", f"expected from 2 to {MAX_BOOTSTRAP:,} resamples, got "
+                            f"{bootstrap!r}")
     conf = design.get("conf_level", 0.95)
     if not 0 < conf < 1:
         raise ScenarioError(file, "design.conf_level", f"expected a value between 0 and 1, got {conf!r}")

@@ -541,10 +541,10 @@ def analyze(design: Design, Y: Any, *, outputs: Sequence[str] | None = None, boo
     estimator per resample, so their cost grows with ``bootstrap``; 100 to 200 is usually
     enough for them.  eFAST's intervals are SALib's and only indicative (SALib issue 649).
     """
-    if not 0 < conf_level < 1:
+    if isinstance(conf_level, bool) or not isinstance(conf_level, (int, float)) or not 0 < conf_level < 1:
         raise ValueError(f"conf_level must be between 0 and 1, got {conf_level!r}")
-    if bootstrap < 2:
-        raise ValueError(f"bootstrap needs 2 or more resamples, got {bootstrap!r}")
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 2:
+        raise ValueError(f"bootstrap needs a whole number of 2 or more resamples, got {bootstrap!r}")
     seed = design.seed if seed is None else int(seed)
     data = _collect(design, Y, outputs)
     sizes = design.convergence_sizes() if convergence else [design.n]

@@ -41,6 +41,19 @@ _OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
+#: The range of each whole-number sampling option (Morris's levels, eFAST's and RBD-FAST's interference
+#: factor M, PAWN's slides S): below it SALib divides by zero or draws nothing; above it nothing is gained.
+OPTION_RANGES = {"num_levels": (2, 1000), "M": (1, 1000), "S": (2, 1000)}
+
+
+class OptionError(ValueError):
+    """A design option out of its domain; ``option`` names it (``M``, ``num_levels``, ``scramble``, ...)."""
+
+    def __init__(self, option: str, message: str):
+        self.option = option
+        super().__init__(message)
+
+
 @dataclass(frozen=True)
 class Factor:
     """An uncertain input: a dotted parameter path, its bounds and distribution (SALib's conventions).
@@ -154,6 +167,19 @@ def _min_n(method: str, options: Mapping[str, Any]) -> int:
 
 
 
+def _check_options(method: str, opts: Mapping[str, Any], second_order: Any, dummy: Any) -> None:
+    """Every option of the method inside its domain (see ``OPTION_RANGES``); the switches true or false."""
+    for name, value in (("second_order", second_order), ("dummy", dummy), ("scramble", opts.get("scramble", True))):
+        if not isinstance(value, bool):
+            raise OptionError(name, f"{name} must be true or false, got {value!r}")
+    for name, value in opts.items():
+        if name not in OPTION_RANGES:
+            continue
+        lo, hi = OPTION_RANGES[name]
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not lo <= value <= hi:
+            raise OptionError(name, f"{method} {name} must be a whole number from {lo} to {hi}, got {value!r}")
+
+
 def check_design(factors: Sequence[Factor], method: str, n: int, *, second_order: bool = False,
                  dummy: bool = True, **options: Any) -> tuple[str, int, tuple[Factor, ...], dict[str, Any]]:
     """The arguments of ``make_design`` checked: (method, n, factors with the dummy last, options with defaults).
@@ -175,8 +201,9 @@ def check_design(factors: Sequence[Factor], method: str, n: int, *, second_order
         known = ", ".join(_OPTIONS[method]) or "none"
         raise TypeError(f"unknown option(s) for {method}: {', '.join(sorted(unknown))} (known: {known})")
     opts = {**_OPTIONS[method], **options}
+    _check_options(method, opts, second_order, dummy)
     if second_order and method != "sobol":
-        raise ValueError(f"second-order indices come from Sobol' only, not {method}")
+        raise OptionError("second_order", f"second-order indices come from Sobol' only, not {method}")
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise ValueError(f"N must be a whole number, got {n!r}")
     n = int(n)
@@ -187,8 +214,8 @@ def check_design(factors: Sequence[Factor], method: str, n: int, *, second_order
         raise ValueError(f"{method} needs N >= {_min_n(method, opts)}, got N={n}")
     if method == "morris":
         levels = opts["num_levels"]
-        if not isinstance(levels, int) or levels < 2 or levels % 2:
-            raise ValueError(f"Morris num_levels must be an even whole number >= 2, got {levels!r}")
+        if levels % 2:
+            raise OptionError("num_levels", f"Morris num_levels must be an even whole number >= 2, got {levels!r}")
         unbounded = [f.name for f in factors if f.dist in UNBOUNDED]
         if unbounded:
             raise ValueError(f"Morris grids include the 0 and 1 quantiles, which are infinite for "

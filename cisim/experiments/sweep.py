@@ -10,15 +10,20 @@ its own Parquet file::
     OUT/runs/chunk-00001.parquet     uncertainty "parameters" the ensemble's values the run took),
                                      status ("ok" or "error"), error, the outputs kept
     ...
-    OUT/plan.json                    the chunking and a fingerprint of the experiment
+    OUT/plan.json                    the chunking, the rows each chunk holds (a digest of their
+                                     point, replicate and seed) and the experiment's fingerprint
     OUT/metadata.json                experiment file and content, base scenario, versions,
                                      started and finished times, workers, runs ok and failed,
                                      the uncertainty and the ensemble (name, file, sha256, sets)
+    OUT/cisim.lock                   while a sweep writes (``cisim.experiments.lock``)
+    OUT/rejected/                    files that failed their check on resume, set aside
 
 The files of ``OUT/runs`` together are one Parquet dataset (``pd.read_parquet(OUT / "runs")``
 or ``load_results(OUT)``).  A run that fails is recorded with its error and NaN outputs,
-and the sweep goes on.  After an interruption (Ctrl-C, the process killed) the same call
-with ``resume=True`` keeps every finished chunk and runs only the missing ones.  Each run's
+and the sweep goes on.  After an interruption (Ctrl-C, SIGTERM, the process killed) the same call
+with ``resume=True`` keeps every finished chunk that passes its check against the plan
+(``cisim.experiments.chunks``: a damaged, foreign or misnamed chunk is set aside and run again)
+and runs only the missing ones; ``load_results`` refuses a folder whose chunks fail.  Each run's
 numbers depend only on its parameters and seed, so they do not depend on the number of
 workers or on the chunking.
 """
@@ -37,9 +42,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cisim.experiments import chunks, lock, worker
 from cisim.experiments import metadata as meta
-from cisim.experiments import worker
 from cisim.experiments.batch import available_cores
+from cisim.experiments.chunks import ChunkError, Expected
 from cisim.experiments.experiment import RUN_COLUMNS, Experiment, load_experiment
 from cisim.experiments.worker import VERSION_KEYS, ChunkResult, error_text
 from cisim.model.scenario import Scenario, ScenarioError
@@ -121,9 +127,15 @@ def chunk_table(rows: pd.DataFrame, result: ChunkResult, outputs: tuple[str, ...
     return table
 
 
-def _write_chunk(table: pd.DataFrame, path: Path) -> None:
-    with meta.atomic_path(path) as tmp:
-        table.to_parquet(tmp, index=False)
+#: The columns that say which runs a chunk holds (checked against the plan on resume and by reports).
+KEY_COLUMNS = RUN_COLUMNS
+KIND = "sweep"
+
+
+def expected(plan: dict[str, Any], k: int) -> Expected:
+    """What the plan says chunk ``k`` holds."""
+    lo, hi = plan["bounds"][k]
+    return Expected(KIND, k, lo, hi, plan["fingerprint"], plan["keys"][k])
 
 
 def _chunk_job(*job) -> ChunkResult:
@@ -144,22 +156,96 @@ def _read_json(path: Path) -> dict | None:
         return None
 
 
-def _finished_chunks(out_dir: Path, n_chunks: int) -> set[int]:
-    done = set()
-    for p in (Path(out_dir) / RUNS_DIR).glob("chunk-*.parquet"):
-        try:
-            k = int(p.stem.split("-")[1])
-        except (IndexError, ValueError):
+def _strays(out_dir: Path, n_chunks: int) -> list[Path]:
+    """Files in ``OUT/runs`` that are no planned chunk's (copies, leftovers, chunks beyond the plan)."""
+    planned = {chunk_path(out_dir, k).name for k in range(n_chunks)}
+    runs_dir = Path(out_dir) / RUNS_DIR
+    return sorted(p for p in runs_dir.iterdir() if p.name not in planned) if runs_dir.is_dir() else []
+
+
+def _keep_finished(out_dir: Path, plan: dict[str, Any], say: Callable[[str], None]) -> dict[int, pd.DataFrame]:
+    """The chunks of ``out_dir`` that hold what the plan says, by number; every other file in ``runs/`` is
+    moved to ``rejected/`` with a line saying why, so that it is run again and never read."""
+    kept: dict[int, pd.DataFrame] = {}
+    for p in _strays(out_dir, plan["chunks"]):
+        if p.name.endswith(".tmp") and p.name.startswith(".chunk-"):
+            p.unlink()  # half a chunk, from a write that was killed
             continue
-        if 0 <= k < n_chunks:
-            done.add(k)
-    return done
+        moved = chunks.set_aside(p, out_dir)
+        say(f"{RUNS_DIR}/{p.name}: not a chunk of this sweep's plan; moved to {_rel(out_dir, moved)}")
+    for k in range(plan["chunks"]):
+        path = chunk_path(out_dir, k)
+        if not path.exists():
+            continue
+        try:
+            kept[k] = chunks.verify(path, expected(plan, k), KEY_COLUMNS)
+        except ChunkError as exc:
+            moved = chunks.set_aside(path, out_dir)
+            say(f"{RUNS_DIR}/{path.name}: {exc.reason}; moved to {_rel(out_dir, moved)}, running it again")
+    return kept
 
 
-def load_results(out_dir: str | Path) -> pd.DataFrame:
-    """The result rows of a sweep (finished chunks only), sorted by point and replicate."""
-    files = sorted((Path(out_dir) / RUNS_DIR).glob("chunk-*.parquet"))
-    return _combine([pd.read_parquet(f) for f in files])
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def read_plan(out_dir: str | Path) -> dict[str, Any]:
+    """A sweep folder's ``plan.json``, checked to be one this cisim can verify chunks against."""
+    out_dir = Path(out_dir)
+    plan = _read_json(out_dir / "plan.json")
+    if not isinstance(plan, dict):
+        raise ChunkError(out_dir / "plan.json", "missing or not JSON: cannot tell what the chunks should hold")
+    if not all(k in plan for k in ("bounds", "keys", "fingerprint", "chunks")) \
+            or len(plan["keys"]) != plan["chunks"] or len(plan["bounds"]) != plan["chunks"]:
+        raise ChunkError(out_dir / "plan.json", "was written by an older cisim (no chunk checks): rerun the "
+                         "sweep into another --out")
+    return plan
+
+
+def load_results(out_dir: str | Path, complete: bool = False) -> pd.DataFrame:
+    """The result rows of a sweep, sorted by point and replicate: every chunk checked against the plan.
+
+    Raises ``ChunkError`` (one line) if any chunk does not hold what the plan says, if ``runs/`` holds
+    files that are no planned chunk, or (``complete``) if any planned chunk is missing.
+    """
+    out_dir = Path(out_dir)
+    plan = read_plan(out_dir)
+    strays = _strays(out_dir, plan["chunks"])
+    if strays:
+        raise ChunkError(strays[0], f"is in {RUNS_DIR}/ but no chunk of the plan ({len(strays)} such files); "
+                         "move it out, or run the sweep again with --resume, which sets such files aside")
+    tables, missing = [], []
+    for k in range(plan["chunks"]):
+        path = chunk_path(out_dir, k)
+        if not path.exists():
+            missing.append(k)
+            continue
+        tables.append(chunks.verify(path, expected(plan, k), KEY_COLUMNS))
+    if complete and missing:
+        raise ChunkError(chunk_path(out_dir, missing[0]), f"missing: {len(missing)} of {plan['chunks']} chunks "
+                         "are not there (the sweep did not finish); finish it with the same 'cisim sweep' "
+                         "command and --resume")
+    return _combine(tables)
+
+
+def kept_runs(out_dir: str | Path) -> int:
+    """How many runs of ``out_dir`` are in chunks that pass their check (0 if there is no plan yet)."""
+    try:
+        plan = read_plan(out_dir)
+    except ChunkError:
+        return 0
+    n = 0
+    for k in range(plan["chunks"]):
+        with_rows = chunk_path(out_dir, k)
+        if with_rows.exists():
+            try:
+                n += len(chunks.verify(with_rows, expected(plan, k), KEY_COLUMNS))
+            except ChunkError:
+                pass
+    return n
 
 
 def _combine(tables: list[pd.DataFrame]) -> pd.DataFrame:
@@ -170,12 +256,13 @@ def _combine(tables: list[pd.DataFrame]) -> pd.DataFrame:
     return df.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
 
 
-def _prepare_dir(experiment: Experiment, out_dir: Path, resume: bool, chunk_runs: int | None,
+def _prepare_dir(experiment: Experiment, runs: pd.DataFrame, out_dir: Path, resume: bool, chunk_runs: int | None,
                  workers: int) -> dict[str, Any]:
-    """Check the output directory and return the plan (chunk size, fingerprint), written to plan.json."""
+    """Check the output directory and return the plan (chunk bounds, the rows each holds, fingerprint),
+    written to plan.json."""
     runs_dir = out_dir / RUNS_DIR
     plan_file = out_dir / "plan.json"
-    existing = sorted(runs_dir.glob("chunk-*.parquet")) if runs_dir.is_dir() else []
+    existing = sorted(runs_dir.iterdir()) if runs_dir.is_dir() else []
     fingerprint = experiment.fingerprint()
     old = _read_json(plan_file)
     if not resume:
@@ -193,8 +280,8 @@ def _prepare_dir(experiment: Experiment, out_dir: Path, resume: bool, chunk_runs
         if chunk_runs is not None and chunk_runs != old["chunk_runs"]:
             raise ScenarioError(str(out_dir), None, f"was started with chunks of {old['chunk_runs']} runs, "
                                 f"not {chunk_runs}")
-        if "bounds" not in old:
-            raise ScenarioError(str(out_dir), None, "plan.json has no chunk bounds; it was written by an older "
+        if "bounds" not in old or "keys" not in old:
+            raise ScenarioError(str(out_dir), None, "plan.json has no chunk checks; it was written by an older "
                                 "cisim: rerun the sweep into another --out")
         return old
     elif existing:
@@ -205,6 +292,7 @@ def _prepare_dir(experiment: Experiment, out_dir: Path, resume: bool, chunk_runs
     # an explicit chunk size means chunks of exactly that size; the default tapers the tail
     plan["bounds"] = chunk_bounds(n, plan["chunk_runs"], workers, taper=chunk_runs is None)
     plan["chunks"] = len(plan["bounds"])
+    plan["keys"] = [chunks.digest(runs.iloc[lo:hi], KEY_COLUMNS) for lo, hi in plan["bounds"]]
     meta.write_json(plan_file, plan)
     return plan
 
@@ -216,7 +304,7 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
               resume: bool = False, progress: bool | str = True, chunk_runs: int | None = None,
               command: str | None = None, on_chunk: Callable[[int], None] | None = None,
               backend: str = "local", scheduler: str | None = None, uncertainty: str | None = None,
-              ensemble: str | Path | None = None) -> pd.DataFrame:
+              ensemble: str | Path | None = None, log: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Run every run of an experiment's design and write the results to ``out_dir``.
 
     Args:
@@ -239,16 +327,18 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
             else seeds.  Resuming needs the same choice and ensemble.
         ensemble: with ``"parameters"``, a bundled ensemble's name or a CSV path (default: the file's, else
             ``"evidence"``).
+        log: gets one line for each file set aside on resume (default: printed to stderr).
 
     Returns:
         Every run's row (inputs, seed, status, error, outputs), sorted by point and replicate.
 
     Raises:
-        ScenarioError: ``out_dir`` holds other results, or (with ``resume``) results of another experiment.
+        ScenarioError: ``out_dir`` holds other results, (with ``resume``) results of another experiment, or
+            another live sweep is writing into it (``cisim.experiments.lock``).
         DaskSetupError: the Dask cluster cannot be reached or its workers cannot run cisim.
+        WorkersLost: the workers (a spawned process, the Dask scheduler or all its workers) went away; the
+            chunks written stay valid, and ``resume`` does the rest.
     """
-    from cisim.experiments.runner import _show_progress
-
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if scheduler:
@@ -263,6 +353,25 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
     if workers < 1:
         raise ValueError(f"workers must be 1 or more, got {workers}")
 
+    say = log or _say
+    with lock.hold(out_dir, command, log=say):
+        return _run_locked(experiment, out_dir, workers, chosen, resume, progress, chunk_runs, command, on_chunk,
+                           backend, scheduler, say)
+
+
+def _say(line: str) -> None:
+    import sys
+
+    print(f"cisim: note: {line}", file=sys.stderr)
+
+
+def _run_locked(experiment: Experiment, out_dir: Path, workers: int, chosen: bool, resume: bool,
+                progress: bool | str, chunk_runs: int | None, command: str | None,
+                on_chunk: Callable[[int], None] | None, backend: str, scheduler: str | None,
+                say: Callable[[str], None]) -> pd.DataFrame:
+    """``run_sweep`` while holding the folder's lock."""
+    from cisim.experiments.runner import _show_progress
+
     executor: _Executor | None = None
     startup = 0.0
     try:
@@ -274,11 +383,11 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
         elif workers > 1 and (chosen or _work(experiment, experiment.n_runs) >= POOL_MIN_WORK):
             # spawned workers start first: they import while this process plans, then runs chunks itself
             executor = _ProcessPool(workers)
-        plan = _prepare_dir(experiment, out_dir, resume, chunk_runs, workers)
-        size, n_chunks, bounds = plan["chunk_runs"], plan["chunks"], plan["bounds"]
         runs = experiment.runs()
-        done = _finished_chunks(out_dir, n_chunks) if resume else set()
-        todo = [k for k in range(n_chunks) if k not in done]
+        plan = _prepare_dir(experiment, runs, out_dir, resume, chunk_runs, workers)
+        size, n_chunks, bounds = plan["chunk_runs"], plan["chunks"], plan["bounds"]
+        kept = _keep_finished(out_dir, plan, say) if resume else {}
+        todo = [k for k in range(n_chunks) if k not in kept]
         todo_runs = sum(bounds[k][1] - bounds[k][0] for k in todo)
         if backend == "local":
             if not chosen and _work(experiment, todo_runs) < POOL_MIN_WORK:
@@ -296,7 +405,7 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
         started = _now()
         session = {"started": started, "finished": None, "backend": backend, "scheduler": executor.address,
                    "start_method": getattr(executor, "start_method", None), "workers": workers,
-                   "chunks_run": len(todo), "chunks_kept": len(done), "startup_seconds": round(startup, 3)}
+                   "chunks_run": len(todo), "chunks_kept": len(kept), "startup_seconds": round(startup, 3)}
         record: dict[str, Any] = {
             "kind": "sweep",
             "experiment": experiment.to_record(),
@@ -327,14 +436,15 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
             bar = tqdm(total=experiment.n_runs, initial=experiment.n_runs - todo_runs,
                        desc=experiment.name, unit=" runs", smoothing=0.1)
         batch_seconds = 0.0
-        tables: dict[int, pd.DataFrame] = {}  # this session's chunks, kept for the result
+        tables: dict[int, pd.DataFrame] = dict(kept)  # the chunks kept, then this session's
 
         def finished(result: ChunkResult) -> None:
             nonlocal batch_seconds
             batch_seconds += result.batch_seconds
             lo, hi = bounds[result.k]
             table = chunk_table(runs.iloc[lo:hi], result, experiment.outputs)
-            _write_chunk(table, chunk_path(out_dir, result.k))
+            chunks.write(table, chunk_path(out_dir, result.k), expected(plan, result.k))
+            table.attrs = {}
             tables[result.k] = table
             if bar is not None:
                 bar.update(len(table))
@@ -344,6 +454,11 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
         t0 = time.perf_counter()
         try:
             executor.run([chunk_job(experiment, runs, k, *bounds[k]) for k in todo], finished, bar)
+        except WorkersLost as exc:
+            exc.kept = sum(len(t) for t in tables.values())
+            exc.runs = experiment.n_runs
+            exc.out_dir = out_dir
+            raise
         finally:
             if bar is not None:
                 bar.close()
@@ -351,9 +466,7 @@ def run_sweep(experiment: Experiment | str | Path, out_dir: str | Path, workers:
         if executor is not None:
             executor.close()
 
-    # the chunks kept from before are read back; this session's are in memory already
-    results = _combine([*(pd.read_parquet(chunk_path(out_dir, k)) for k in sorted(done)),
-                        *(tables[k] for k in sorted(tables))])
+    results = _combine([tables[k] for k in sorted(tables)])
     done_at = _now()
     record["finished"] = done_at
     session["finished"] = done_at
@@ -376,8 +489,31 @@ class DaskSetupError(RuntimeError):
     """The Dask cluster cannot be reached, or its workers cannot run this cisim."""
 
 
+class WorkersLost(RuntimeError):
+    """The processes running the chunks went away mid-sweep (a worker killed, the Dask scheduler or all
+    its workers gone).  The chunks written so far stay valid; ``line()`` says what to do."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
+        self.kept: int | None = None
+        self.runs: int | None = None
+        self.out_dir: Path | None = None
+
+    def line(self, command: str = "the same command") -> str:
+        kept = "" if self.kept is None else f"; {self.kept} of {self.runs} runs are kept in {self.out_dir}"
+        return f"{self.what}{kept}; run {command} with --resume to do the rest"
+
+
 #: Seconds to wait for a Dask scheduler to answer.
 CONNECT_TIMEOUT = 20
+#: Seconds a Dask sweep waits for a lost scheduler to come back, or for a worker to join, before it stops
+#: (the chunks written so far stay valid for ``--resume``).
+LOST_AFTER = 30.0
+#: Seconds between asking the Dask scheduler how many workers it has.
+WORKERS_EVERY = 2.0
+#: Seconds to wait for the Dask client and a local cluster to close.
+CLOSE_TIMEOUT = 10
 _ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
 
 
@@ -430,14 +566,17 @@ class _Interrupt:
         import signal
 
         if self._main:
-            self._previous = signal.signal(signal.SIGINT, lambda *_: self.flag.set())
+            # SIGTERM (``kill``, a scheduler's time limit) stops the sweep as Ctrl-C does: the running chunks
+            # are finished and written
+            self._previous = {s: signal.signal(s, lambda *_: self.flag.set())
+                              for s in (signal.SIGINT, getattr(signal, "SIGTERM", None)) if s is not None}
         return self
 
     def __exit__(self, *exc) -> None:
         import signal
 
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for s, handler in (self._previous or {}).items():
+            signal.signal(s, handler)
 
 
 class _ProcessPool(_Executor):
@@ -489,7 +628,7 @@ class _ProcessPool(_Executor):
                 for fut in finished:
                     pending.pop(fut)
                     if not fut.cancelled():
-                        done(fut.result())
+                        done(self._result(fut, pending, done))
                 if stop.flag.is_set():
                     if bar is not None:
                         bar.set_description("interrupted: finishing the running chunks")
@@ -499,6 +638,20 @@ class _ProcessPool(_Executor):
                         if not fut.cancelled() and fut.exception() is None:
                             done(fut.result())
                     raise KeyboardInterrupt
+
+    @staticmethod
+    def _result(fut, pending: dict, done: Done) -> ChunkResult:
+        """A finished chunk's result; if a worker process died (killed, or out of memory), the chunks
+        other workers finished are written first, then ``WorkersLost``."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return fut.result()
+        except BrokenProcessPool:
+            for other in list(pending):
+                if other.done() and not other.cancelled() and other.exception() is None:
+                    done(other.result())
+            raise WorkersLost("a worker process of this sweep died (killed, or out of memory)") from None
 
     def close(self) -> None:
         # The results are in; the workers' interpreters can wind down without holding the caller up.
@@ -535,11 +688,17 @@ class _DaskExecutor(_Executor):
                 self.cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
                                             processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0")
                 self.client = Client(self.cluster)
+        except TypeError as exc:  # a tls:// address without certificates in Dask's configuration
+            self.close()
+            raise DaskSetupError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}; a tls:// address "
+                                 "needs certificates in Dask's configuration (DASK_DISTRIBUTED__COMM__TLS__*, see "
+                                 "the README's cluster section)") from None
         except (OSError, TimeoutError, ValueError) as exc:
             self.close()
             raise DaskSetupError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
         self.address = self.client.scheduler.address
         self.slots = max(1, sum(self.client.nthreads().values()))
+        self._workers, self._asked, self.lost = self.slots, time.monotonic(), False
         self._check_workers()
 
     def _check_workers(self) -> None:
@@ -572,19 +731,76 @@ class _DaskExecutor(_Executor):
                    for job in jobs]
         with _Interrupt() as stop:
             queue = as_completed(futures, with_results=False)
+            lost_since = None
             while not queue.is_empty():
                 for fut in queue.next_batch(block=False) or ():
-                    done(fut.result())
+                    done(self._result(fut))
                 if stop.flag.is_set():
                     if bar is not None:
                         bar.set_description("interrupted")
                     self.client.cancel(futures)
                     raise KeyboardInterrupt
+                lost = self._lost()
+                if lost is None:
+                    lost_since = None
+                elif lost_since is None:
+                    lost_since = time.monotonic()
+                    if bar is not None:
+                        bar.set_description(f"{lost}: waiting up to {LOST_AFTER:.0f} s")
+                elif time.monotonic() - lost_since > LOST_AFTER:
+                    self.lost = True
+                    raise WorkersLost(f"{lost} (for {LOST_AFTER:.0f} s)")
                 time.sleep(0.05)
 
+    def _lost(self) -> str | None:
+        """What is missing for the chunks to run: the scheduler, or every worker; None if nothing.  The
+        scheduler is asked for its workers every ``WORKERS_EVERY`` seconds."""
+        if self.client.status != "running":
+            return f"lost the Dask scheduler at {self.address}"
+        now = time.monotonic()
+        if now - self._asked >= WORKERS_EVERY:
+            self._asked = now
+            try:
+                self._workers = int(self.client.scheduler_info(n_workers=0).get("n_workers", 0))
+            except Exception:
+                return f"lost the Dask scheduler at {self.address}"
+        return None if self._workers else f"all workers of the Dask scheduler at {self.address} left"
+
+    def _result(self, fut) -> ChunkResult:
+        """A chunk's result.  A chunk never raises (its runs' errors are rows), so an error here is the cluster's:
+        the task lost with its workers, or killed them (out of memory)."""
+        try:
+            return fut.result()
+        except Exception as exc:
+            self.lost = True
+            if self.client.status != "running" or "connection-lost" in str(exc):
+                raise WorkersLost(f"lost the Dask scheduler at {self.address}") from None
+            self._asked = -math.inf  # ask the scheduler now
+            gone = self._lost()
+            if gone is not None:  # (the scenario sent to the workers left with them, so the chunks were cancelled)
+                raise WorkersLost(gone) from None
+            first = error_text(exc).splitlines()[0]
+            raise WorkersLost(f"the Dask cluster at {self.address} lost a chunk ({first})") from None
+
     def close(self) -> None:
+        import contextlib
+        import logging
+
         client = getattr(self, "client", None)
-        if client is not None:
-            client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+        if getattr(self, "cluster", None) is None and client is None:
+            return
+        # after a lost scheduler, closing cancels the client's attempts to reconnect, and Dask logs each with
+        # its traceback: the sweep says what happened in one line instead
+        lost = getattr(self, "lost", False)
+        if lost:
+            logging.disable(logging.CRITICAL)
+        try:
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.close(timeout=CLOSE_TIMEOUT)
+            if getattr(self, "cluster", None) is not None:
+                with contextlib.suppress(Exception):
+                    self.cluster.close(timeout=CLOSE_TIMEOUT)
+        finally:
+            if lost:
+                logging.disable(logging.NOTSET)

@@ -42,7 +42,18 @@ from pathlib import Path
 from typing import Any
 
 from cisim.experiments.evidence_stats import KINDS, ROLES, EvidenceSimulator, StatSpec, roles_of
-from cisim.model.scenario import BUNDLED_DIR, Scenario, ScenarioError, _suggest, isolated_form, load, read_toml
+from cisim.model.scenario import (
+    BUNDLED_DIR,
+    Scenario,
+    ScenarioError,
+    _suggest,
+    check_inside,
+    isolated_form,
+    load,
+    read_toml,
+    resolve,
+    tree_of,
+)
 from cisim.model.schema import BY_PATH, MONTHS
 
 TOP_KEYS = {"name": str, "description": str, "seed": int, "replicates": int, "months": int, "scenarios": dict,
@@ -171,8 +182,9 @@ def resolve_targets(name_or_path: str | Path) -> Path:
     raise ScenarioError(text, None, f"no such targets file (bundled: {', '.join(bundled) or 'none'})")
 
 
-def load_targets(name_or_path: str | Path) -> TargetsFile:
-    """Read and check a targets file."""
+def load_targets(name_or_path: str | Path, *, outside_paths: bool = False) -> TargetsFile:
+    """Read and check a targets file.  The scenarios it names resolve beside it first, then among the bundled
+    ones, and must lie in its folder (or below it) or among the bundled ones, unless ``outside_paths``."""
     path = resolve_targets(name_or_path)
     raw = read_toml(path)
     file = str(path)
@@ -197,10 +209,15 @@ def load_targets(name_or_path: str | Path) -> TargetsFile:
     changes = dict(raw.get("changes", {}))
     changes["months"] = months
     scenarios: dict[str, Scenario] = {}
+    tree = None if outside_paths else tree_of(path)
     for role, name in roles.items():
         try:
-            scenarios[role] = load(_relative(path, name)).replace(changes)
+            spath = resolve(name, relative_to=path.parent)
+            check_inside(file, f"scenarios.{role}", name, spath, tree)
+            scenarios[role] = load(spath, tree=tree, outside_paths=outside_paths).replace(changes)
         except ScenarioError as exc:
+            if exc.file == file:
+                raise
             raise ScenarioError(file, f"scenarios.{role}", str(exc)) from None
     if "comparison" not in scenarios:
         scenarios["comparison"] = isolated_form(scenarios["treatment"])
@@ -241,7 +258,7 @@ def load_targets(name_or_path: str | Path) -> TargetsFile:
         if not isinstance(spec, dict):
             raise ScenarioError(file, key, "expected a table with statistic, low and high")
         kind = spec.get("statistic")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             raise ScenarioError(file, f"{key}.statistic", f"expected one of {', '.join(KINDS)}, got {kind!r}")
         k = KINDS[kind]
         _keys(file, f"{key}.", spec, {**TARGET_KEYS, **k.args})
@@ -285,11 +302,3 @@ def load_targets(name_or_path: str | Path) -> TargetsFile:
             raise ScenarioError(file, f"abc.{k}", f"expected a value from {lo:g} to {hi:g}, got {abc[k]!r}")
     return TargetsFile(path, raw.get("name", path.stem), raw.get("description", "").strip(), seed, replicates,
                        months, scenarios, priors, targets, abc, raw)
-
-
-def _relative(path: Path, name: str) -> str | Path:
-    """A scenario named relative to the targets file if such a file exists, else as given."""
-    for c in (path.parent / name, path.parent / f"{name}.toml"):
-        if c.is_file():
-            return c
-    return name

@@ -73,12 +73,36 @@ def init() -> None:
     """Start of a worker process the sweep spawned itself.
 
     Ctrl-C goes to the whole process group, so let the sweep's process decide: a worker
-    finishes its chunk instead of dying with a traceback.
+    finishes its chunk instead of dying with a traceback.  If the sweep's process dies, the worker
+    ends too (``exit_with_parent``).
     """
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent()
     _skip_blas_probe()
+
+
+def exit_with_parent() -> None:
+    """End this worker process when the process that spawned it ends, however that ends.
+
+    A worker waits on its pool's queue, and nothing tells it that the sweep's process was killed
+    (SIGKILL, the out-of-memory killer): without this it would wait for ever.  A thread waits on the
+    parent's sentinel (a pipe that closes when the parent dies) and then exits at once; the chunk it
+    was running is lost, which is safe, as only the sweep's process writes chunks.
+    """
+    import multiprocessing
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(3)
+
+    threading.Thread(target=watch, name="cisim-parent-watch", daemon=True).start()
 
 
 def _skip_blas_probe() -> None:

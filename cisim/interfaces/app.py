@@ -1,7 +1,7 @@
 """The classroom dashboard: a Mesa SolaraViz app that drives a live coalition from sliders.
 
     cisim dashboard                       # serves this app on http://127.0.0.1:8765
-    solara run cisim.interfaces.app                  # the same, with solara's own options
+    solara run cisim.interfaces.app                  # the page alone: solara's options, no Host check
 
 A preset picker (the bundled scenarios), Mesa's play, step and reset buttons, a
 slider for each condition, the backbone's budget and the coalition's size, a seed,

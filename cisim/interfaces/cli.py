@@ -43,10 +43,10 @@ _INT = re.compile(r"[+-]?\d+")
 def parse_value(text: str) -> Any:
     """A ``--set`` value: a whole number, a number, or else the text itself."""
     text = text.strip()
-    if _INT.fullmatch(text):
-        return int(text)
     try:
-        return float(text)
+        if _INT.fullmatch(text):
+            return int(text)
+        return float(text)  # (a whole number of thousands of digits, too: it reads as inf, out of every range)
     except ValueError:
         pass
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
@@ -85,11 +85,20 @@ def apply_sets(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
     return scenario.replace(changes) if changes else scenario
 
 
-def load_all(names: Sequence[str], changes: dict[str, Any]) -> list[Scenario]:
-    """Load every scenario and check every change in each, before anything runs."""
-    loaded = [load(n) for n in names]
+def load_all(names: Sequence[str], changes: dict[str, Any], allow: Sequence[str] | None = (),
+             replicates: int | None = None) -> list[Scenario]:
+    """Load every scenario and check every change in each, before anything runs.
+
+    ``allow`` is what ``--allow`` lifts (``outside-paths``: files extended from outside the named file's folder;
+    ``large``: the limit on the memory the runs take); with ``replicates`` that memory is checked too."""
+    from cisim.experiments.experiment import check_run_memory
+
+    allow = set(allow or ())
+    loaded = [load(n, outside_paths="outside-paths" in allow) for n in names]
     for s in loaded:
-        apply_sets(s, changes)
+        changed = apply_sets(s, changes)
+        if replicates is not None and "large" not in allow:
+            check_run_memory(changed, replicates)
     return loaded
 
 
@@ -442,35 +451,40 @@ def cmd_scenarios(args: argparse.Namespace, command: str) -> int:
 
 
 def _is_experiment_file(file: str) -> bool:
-    """An experiment file has a [design] or [factors] table, which no scenario file has."""
+    """An experiment file names its scenario, or has a [design] or [factors] table: no scenario file has these."""
     from cisim.model.scenario import read_toml
 
     path = Path(file)
-    if not path.is_file():
+    try:
+        if not path.is_file():
+            return False
+    except (OSError, ValueError):  # a name the file system cannot hold: loading it says so
         return False
     try:
         raw = read_toml(path)
     except ScenarioError:
         return False  # loading it as a scenario says what is wrong
-    return isinstance(raw.get("design"), dict) or isinstance(raw.get("factors"), dict)
+    return any(k in raw for k in ("scenario", "design", "factors"))
 
 
 def cmd_validate(args: argparse.Namespace, command: str) -> int:
     """Check scenario and experiment files: OK and a summary, or what is wrong (status 2)."""
     from cisim.experiments.experiment import load_experiment
 
+    allow = set(args.allow or ())
     failed = 0
     for file in args.files:
         try:
             if _is_experiment_file(file):
-                e = load_experiment(file, draw=False)  # its points counted, not drawn
+                e = load_experiment(file, draw=False, allow_large="large" in allow,  # its points counted, not drawn
+                                    outside_paths="outside-paths" in allow)
                 kind = "sensitivity analysis" if e.is_sensitivity else "sweep"
                 print(f"OK  {file}: experiment {e.name} ({kind}, {e.design} design) on scenario {e.scenario.name}, "
                       f"{count(len(e.factors), 'factor')}, {count(e.n_points, 'point')}, "
                       f"{count(e.n_runs, 'run')}"
                       + (f", uncertainty parameters (ensemble {e.ensemble})" if e.uncertainty == "parameters" else ""))
                 continue
-            s = load(file)
+            s = load(file, outside_paths="outside-paths" in allow)
         except ScenarioError as exc:
             failed += 1
             print(f"cisim: error: {exc}", file=sys.stderr)
@@ -503,19 +517,30 @@ def _experiment_and_out(args: argparse.Namespace):
 
 @contextlib.contextmanager
 def _engine_exits(experiment, out: Path, then: str = ""):
-    """Exit 2 when the Dask cluster cannot be used; on Ctrl-C say what was kept and how to resume."""
-    from cisim.experiments.sweep import DaskSetupError, load_results
+    """Exit 2 when the Dask cluster cannot be used; exit 1 when the workers went away mid-sweep; on Ctrl-C
+    (or SIGTERM) say what was kept and how to resume."""
+    from cisim.experiments.sweep import DaskSetupError, WorkersLost, kept_runs
 
     try:
         yield
     except DaskSetupError as exc:
         print(f"cisim: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    except WorkersLost as exc:
+        print(f"cisim: error: {exc.line(_resume_command())}{then}", file=sys.stderr)
+        raise SystemExit(1) from None
     except KeyboardInterrupt:
-        kept = len(load_results(out))
-        print(f"cisim: interrupted; {kept} of {experiment.n_runs} runs are kept in {out}. "
+        print(f"cisim: interrupted; {kept_runs(out)} of {experiment.n_runs} runs are kept in {out}. "
               f"Run the same command with --resume to do only the rest{then}.", file=sys.stderr)
         raise SystemExit(130) from None
+
+
+def _resume_command() -> str:
+    """The command line that was run, as a person would type it again with ``--resume``."""
+    import shlex
+
+    argv = [a for a in sys.argv[1:] if a != "--resume"]
+    return "'" + " ".join(["cisim", *map(shlex.quote, argv)]) + "'"
 
 
 def cmd_sweep(args: argparse.Namespace, command: str) -> int:
@@ -673,7 +698,7 @@ def cmd_report(args: argparse.Namespace, command: str) -> int:
     meta_file = results_dir / "metadata.json"
     record = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
     spread = _report_uncertainty(args, record, results_dir)  # before reading the runs: a mismatch stops here
-    results = load_results(results_dir)
+    results = load_results(results_dir, complete=True)  # every chunk checked against the plan, none missing
     experiment = record.get("experiment", {})
     scenario = experiment.get("scenario_source") or experiment.get("scenario")
     stem = Path(args.out) if args.out else results_dir / args.kind
@@ -875,7 +900,7 @@ def cmd_calibrate(args: argparse.Namespace, command: str) -> int:
     from cisim.experiments import metadata as meta
     from cisim.experiments.calibration import calibrate, export_ensemble
     from cisim.experiments.ensemble import effective_size
-    from cisim.experiments.sweep import DaskSetupError
+    from cisim.experiments.sweep import DaskSetupError, WorkersLost
 
     sim = tf.simulator()
     say = (lambda line: None) if args.json else (lambda line: print(line, file=sys.stderr))
@@ -889,6 +914,10 @@ def cmd_calibrate(args: argparse.Namespace, command: str) -> int:
     except DaskSetupError as exc:
         print(f"cisim: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    except WorkersLost as exc:
+        print(f"cisim: error: {exc.what}; the finished chunks are kept in {out}; run {_resume_command()} with "
+              "--resume to do the rest", file=sys.stderr)
+        raise SystemExit(1) from None
     except KeyboardInterrupt:
         kept = len(list((out / "evaluations").glob("*.parquet"))) if (out / "evaluations").is_dir() else 0
         print(f"cisim: interrupted; {kept} finished chunks are kept in {out}. Run the same command with --resume "
@@ -952,20 +981,37 @@ def _add_uncertainty(p: argparse.ArgumentParser, default: str | None, default_te
 
 
 def _add_common(p: argparse.ArgumentParser, replicates: int, uncertainty: str = RUN_UNCERTAINTY) -> None:
-    p.add_argument("--replicates", "-r", type=_whole(1), default=replicates, metavar="R",
-                   help=f"runs per scenario (default {replicates})")
-    p.add_argument("--seed", type=_whole(0), default=0, metavar="S",
-                   help="first seed; runs use seeds S .. S+R-1, the same for every scenario (default 0)")
+    from cisim.experiments.experiment import ALLOW, ALLOW_HELP, MAX_FIRST_SEED, MAX_REPLICATES
+
+    def bounded(lowest: int, highest: int, what: str):
+        whole = _whole(lowest)
+
+        def parse(text: str) -> int:
+            value = whole(text)
+            if value > highest:
+                raise argparse.ArgumentTypeError(f"expected at most {highest:,}, got {value:,} ({what})")
+            return value
+
+        return parse
+
+    p.add_argument("--replicates", "-r", default=replicates, metavar="R",
+                   type=bounded(1, MAX_REPLICATES, "for more runs, write an experiment file for 'cisim sweep'"),
+                   help=f"runs per scenario (default {replicates}; at most {MAX_REPLICATES:,})")
+    p.add_argument("--seed", type=bounded(0, MAX_FIRST_SEED, "seeds S .. S+R-1 are 64-bit numbers"), default=0,
+                   metavar="S", help="first seed; runs use seeds S .. S+R-1, the same for every scenario (default 0)")
     p.add_argument("--out", "-o", default=DEFAULT_OUT, metavar="DIR",
                    help=f"directory for the outputs (default {DEFAULT_OUT}/; created if missing)")
     p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of tables")
     p.add_argument("--set", action="extend", nargs="+", metavar="PATH=VALUE", default=[],
                    help="change a value in every scenario, e.g. --set months=36 backbone.budget_share=0.1")
+    p.add_argument("--allow", action="append", choices=ALLOW, default=[], help=ALLOW_HELP)
     _add_uncertainty(p, uncertainty, uncertainty)
 
 
 def _add_experiment(p: argparse.ArgumentParser, what: str) -> None:
     """An experiment file, where ``what`` goes, where and how its runs go, and --json."""
+    from cisim.experiments.experiment import ALLOW, ALLOW_HELP
+
     p.add_argument("experiment", metavar="EXPERIMENT", help="path to an experiment file, or a bundled one's name")
     p.add_argument("--out", "-o", default=None, metavar="DIR",
                    help=f"directory for {what} (default {DEFAULT_OUT}/<experiment name>/)")
@@ -981,6 +1027,7 @@ def _add_experiment(p: argparse.ArgumentParser, what: str) -> None:
                    help="run on the Dask cluster with this scheduler (implies --backend dask); every worker "
                         "needs the same version of cisim installed")
     p.add_argument("--json", action="store_true", help="print one JSON object to stdout instead of text")
+    p.add_argument("--allow", action="append", choices=ALLOW, default=[], help=ALLOW_HELP)
     _add_uncertainty(p, None, f"the experiment file's uncertainty key, else {RUN_UNCERTAINTY}")
 
 
@@ -1019,6 +1066,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check scenario and experiment files", description="Load each scenario "
                        "or experiment file and print OK or what is wrong (exit status 2 if any is wrong).")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--allow", action="append", choices=("large", "outside-paths"), default=[],
+                   help="'large': accept an experiment beyond its limits; 'outside-paths': read files named outside "
+                        "the folder of the file given and the bundled folders (repeat for both)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("sweep", help="run an experiment file's design on all local cores",

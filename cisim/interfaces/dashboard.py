@@ -6,6 +6,14 @@ module starts it, waits until it answers, prints the address and stops it on Ctr
 ``kill`` (SIGTERM) and when its terminal closes (SIGHUP).  The server is in a process group
 of its own, so that a Ctrl-C reaches this module first and the server stops in order; on
 Linux the server also stops if this process dies without a chance to stop it.
+
+Binding to 127.0.0.1 keeps other computers out, but not other web sites: a page from
+anywhere, open in this computer's browser, can point a name it controls at 127.0.0.1 (DNS
+rebinding) and then talk to the dashboard as if it were that site.  So the server answers
+only requests, page loads and websockets alike, whose ``Host`` header names this computer
+(``127.0.0.1``, ``localhost`` or ``[::1]``, with any port); that takes wrapping solara's
+Starlette app (``loopback_app``) and serving it with uvicorn, as solara documents for
+self-hosting, instead of ``solara run``, which has no hook for a middleware.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import urllib.request
 import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -99,15 +108,74 @@ def check_port(port: int) -> None:
 
 
 def server_command(port: int) -> list[str]:
-    """The solara server for the app, on 127.0.0.1 only, in production mode (no reloader, no dev tools)."""
-    return [sys.executable, "-m", "solara", "run", APP, "--host", HOST, "--port", str(port), "--production",
-            "--no-open", "--log-level", "warning"]
+    """Solara's server for the app behind the Host check (``loopback_app``), on 127.0.0.1 only; in
+    production mode (``server_env``: no reloader, no dev tools)."""
+    return [sys.executable, "-m", "uvicorn", "cisim.interfaces.dashboard:loopback_app", "--factory", "--host", HOST,
+            "--port", str(port), "--log-level", "warning", "--no-access-log"]
+
+
+# ---------------------------------------------------------------- the Host check
+
+#: The names a Host header may give for this computer (IPv6 addresses come in brackets).
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
+REFUSED = b"cisim dashboard: open it at http://127.0.0.1 or http://localhost on this computer\n"
+
+
+def host_name(host: str) -> str | None:
+    """The name in a Host header without its port (``'[::1]:8765'`` -> ``'[::1]'``), lower case;
+    None if the header is malformed (a port that is not a number, a bracket not closed)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        end = host.find("]")
+        name, port = host[:end + 1], host[end + 1:]
+        if end < 0 or (port and not port.startswith(":")):
+            return None
+        port = port[1:]
+    else:
+        name, _, port = host.partition(":")
+    return name if port.isdigit() or port == "" else None
+
+
+def is_loopback_request(scope: dict[str, Any]) -> bool:
+    """Whether the request has exactly one Host header and it names this computer."""
+    hosts = [value for key, value in scope.get("headers", ()) if key.lower() == b"host"]
+    if len(hosts) != 1:
+        return False
+    return host_name(hosts[0].decode("latin-1")) in LOOPBACK_NAMES
+
+
+class LoopbackHostOnly:
+    """ASGI middleware: refuse every HTTP request (403 and a line of text) and every websocket (closed
+    before it opens, which the server answers with 403) whose Host header does not name this computer."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] not in ("http", "websocket") or is_loopback_request(scope):
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})  # 1008: policy violation
+        else:
+            headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(REFUSED))]
+            await send({"type": "http.response.start", "status": 403, "headers": headers})
+            await send({"type": "http.response.body", "body": REFUSED})
+
+
+def loopback_app():
+    """The app uvicorn serves (``--factory``): solara's Starlette app, behind the Host check."""
+    os.environ.setdefault("SOLARA_APP", APP)
+    from solara.server.starlette import app
+
+    return LoopbackHostOnly(app)
 
 
 def server_env(preset: str | None = None) -> dict[str, str]:
     """The server's environment: nothing is sent to third parties, and the page starts from ``preset``."""
     env = dict(os.environ)
     env.update({
+        "SOLARA_APP": APP,
+        "SOLARA_MODE": "production",  # no reloader, no dev tools (what solara run --production sets)
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # solara's usage statistics
         "SOLARA_THEME_SHOW_BANNER": "False",
         "SOLARA_THEME_TITLE": "cisim dashboard",

@@ -93,7 +93,7 @@ def analyze_study(experiment: Experiment, out_dir: str | Path, runs: pd.DataFram
     require_sensitivity(experiment)
     out_dir = Path(out_dir)
     start = time.perf_counter()
-    runs = load_results(out_dir) if runs is None else runs
+    runs = load_results(out_dir, complete=True) if runs is None else runs
     design = experiment.sa_design
     settings = experiment.analysis
     notes: list[str] = []

@@ -252,3 +252,11 @@ EVENT_KINDS = {
     "partner_leaves": "the value largest members leave the coalition",
 }
 
+
+#: The largest structures a scenario may have: the model's arrays grow with each (a run's state is about
+#: 8 bytes x organizations x domains x months), and these keep one run's state under a hundred megabytes.
+MAX_DOMAINS = 100
+MAX_SECTORS = 100
+MAX_EVENTS = 1200
+#: The largest factor a funding shock multiplies the funder's budget by (larger ones overflow the books).
+MAX_FUNDING_FACTOR = 100.0
