@@ -773,7 +773,8 @@ class _DaskExecutor(_Executor):
             return fut.result()
         except Exception as exc:
             self.lost = True
-            if self.client.status != "running" or "connection-lost" in str(exc):
+            # (a broken connection to the scheduler: Dask's CommClosedError is an OSError)
+            if self.client.status != "running" or isinstance(exc, OSError) or "connection-lost" in str(exc):
                 raise WorkersLost(f"lost the Dask scheduler at {self.address}") from None
             self._asked = -math.inf  # ask the scheduler now
             gone = self._lost()
