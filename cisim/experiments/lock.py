@@ -59,6 +59,11 @@ def _busy(out_dir: Path, holder: dict) -> ScenarioError:
                          "choose another --out")
 
 
+def _taken_over(stale: dict | None, log) -> None:
+    if stale is not None and log is not None:
+        log(f"took over the lock of {_describe(stale)}, which is no longer running")
+
+
 def _record(command: str | None) -> dict:
     return {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "command": command}
@@ -107,8 +112,7 @@ def _hold(out_dir: Path, command: str | None, log) -> Iterator[dict | None]:
             break
         os.close(fd)
     stale = _holder(path) or None
-    if stale is not None and log is not None:
-        log(f"took over the lock of {_describe(stale)}, which is no longer running")
+    _taken_over(stale, log)
     os.ftruncate(fd, 0)
     os.write(fd, json.dumps(_record(command)).encode())
     os.fsync(fd)
@@ -130,8 +134,7 @@ def _hold_by_pid(out_dir: Path, path: Path, command: str | None, log) -> Iterato
         if holder.get("host") == socket.gethostname() and isinstance(holder.get("pid"), int) \
                 and not _alive(holder["pid"]):
             stale = holder
-            if log is not None:
-                log(f"took over the lock of {_describe(holder)}, which is no longer running")
+            _taken_over(stale, log)
             path.unlink()
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         else:

@@ -11,8 +11,6 @@ non-finite outputs); exit status 1 if there was any.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import math
 import sys
@@ -78,15 +76,11 @@ def _copy(v: Any) -> Any:
 
 
 def cli(argv: list[str]) -> tuple[int, str, str]:
-    from cisim.interfaces.cli import main
+    """The tests' in-process CLI call (``tests/cli_call.py``)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from cli_call import call
 
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = main(argv)
-        except SystemExit as exc:
-            status = exc.code
-    return status or 0, out.getvalue(), err.getvalue()
+    return call(argv)
 
 
 def clean(status: int, err: str) -> bool:
