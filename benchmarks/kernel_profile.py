@@ -335,7 +335,7 @@ def d_outputs(reps, PD, G, path, exists, member, align, tstats, out, out_cov, ou
     for _ in range(reps):
         for r in range(G.shape[0]):
             record_outputs(PD, G, r, path, exists, member, align, cov, tstats[r], 0.7, 0.72, 0.6, 10.0, 1.0, 0.4,
-                           0.2, 100.0, 1000.0, 50.0, out, out_cov, out_drop)
+                           0.2, 100.0, 1000.0, 50.0, 500.0, out, out_cov, out_drop)
     return out[0, 0]
 
 

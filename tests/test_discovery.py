@@ -297,8 +297,8 @@ def test_cli_on_a_calibration_folder_with_dotted_names_and_narrowed_inputs(tmp_p
     assert "Runs: calibration " in stdout and "left out" not in stdout.split("\n")[0]
     assert "trust.threshold" not in stdout.split("Wrote:")[0]  # narrowed away
     assert "In " in stdout and "of the runs where backbone's share of the budget is" in " ".join(stdout.split())
-    assert (out.parent / "calib-box.csv").is_file() and (out.parent / "calib.json").is_file()
-    record = json.loads((out.parent / "calib.json").read_text())
+    assert (out / "discover-box.csv").is_file() and (out / "discover.json").is_file()
+    record = json.loads((out / "discover.json").read_text())
     assert record["inputs"] == ["backbone.budget_share", "coalition.size"]
     assert record["expression_evaluated"].startswith("outcome_60 - outcome_0 > 0.3 and `backbone.budget_share`")
 
@@ -315,15 +315,16 @@ def test_cli_on_a_table_file_with_json(tmp_path):
     assert Path(record["files"]["record"]) == tmp_path / "runs-discover.json"
 
 
-def test_out_names_a_stem_or_a_directory(tmp_path):
+def test_out_names_a_directory_as_everywhere(tmp_path):
     table = tmp_path / "runs.csv"
     known_box(n=400).to_csv(table, index=False)
     argv = ["report", "discover", str(table), "--where", "y == 1", "--inputs", "x1,x2"]
     (tmp_path / "figs").mkdir()
     assert call([*argv, "--out", str(tmp_path / "figs")])[0] == 0
     assert (tmp_path / "figs" / "discover-box.png").is_file() and (tmp_path / "figs" / "discover.json").is_file()
-    assert call([*argv, "--out", str(tmp_path / "new" / "y1")])[0] == 0
-    assert (tmp_path / "new" / "y1-trajectory.csv").is_file() and (tmp_path / "new" / "y1.json").is_file()
+    assert call([*argv, "--out", str(tmp_path / "new" / "y1")])[0] == 0  # made if missing
+    assert (tmp_path / "new" / "y1" / "discover-trajectory.csv").is_file()
+    assert (tmp_path / "new" / "y1" / "discover.json").is_file()
 
 
 def test_the_answer_is_printed_before_the_figures_are_drawn(tmp_path, monkeypatch):

@@ -1004,14 +1004,15 @@ def test_outputs_are_written_by_name():
 
     def write(G):
         record_outputs(PD, G, R, path, rows(1, 1, 0), rows(1, 0, 0), rows(0.2, 0.4, 0.9), np.array([0.3, 0.8]),
-                       np.array([0.5, 0.2, 0.1]), 0.6, 0.7, 0.4, 9.0, 1.0, 0.3, 0.05, 10.0, 100.0, 20.0, out,
-                       out_cov, out_drop)
+                       np.array([0.5, 0.2, 0.1]), 0.6, 0.7, 0.4, 9.0, 1.0, 0.3, 0.05, 10.0, 100.0, 20.0, 55.0,
+                       out, out_cov, out_drop)
         return dict(zip(L.OUTPUTS, out[0]))
 
     o = write(G)
     assert o["equity_gap"] == pytest.approx(0.3) and o["total_spend"] == 130.0
     assert o["mean_alignment"] == pytest.approx(0.3) and o["active_members"] == 1.0  # existing organizations only
     assert (o["root_cause"], o["marginalized_access"], o["funds_raised"], o["unspent"]) == (0.9, 0.7, 12.0, 3.0)
+    assert o["funder_money"] == 55.0
     assert (o["trust_within"], o["trust_across"], o["tie_density"]) == (0.5, 0.2, 0.1)
     assert (o["people_in_need"], o["people_waiting"], o["people_served"]) == (50.0, 15.0, 35.0)
     assert (o["people_entering"], o["people_completed"], o["people_dropped"], o["people_helped"]) == (15, 4, 3, 60)

@@ -43,7 +43,7 @@ SHARES = ("outcome", "outcome_majority", "outcome_marginalized", "need_met", "mi
 AMOUNTS = ("people_in_need", "people_waiting", "people_served", "people_entering", "people_completed",
            "people_dropped", "people_helped", "months_to_completion", "cost_per_person", "duplication_waste",
            "domains_below_floor", "active_members", "members_joined", "members_left", "influence", "backbone_staff",
-           "backbone_spend", "service_spend", "meeting_spend", "total_spend", "funds_raised", "unspent")
+           "backbone_spend", "service_spend", "meeting_spend", "total_spend", "funds_raised", "unspent", "funder_money")
 COL = {name: k for k, name in enumerate(L.OUTPUTS)}
 
 

@@ -418,7 +418,9 @@ name = "report-smoke"
 scenario = "collective"
 seed = 3
 replicates = 3
-outputs = ["outcome_36", "outcome_final", "cost_per_point", "total_spend"]
+outputs = ["outcome_36", "outcome_final", "cost_per_point", "total_spend", "people_completed_total",
+           "funder_spend_total", "backbone_income_total", "funder_cost_per_person_helped", "cost_per_person_helped",
+           "months_to_completion_final"]
 [changes]
 months = 36
 "coalition.size" = 12
@@ -444,7 +446,7 @@ levels = [0.0, 1.0]
         assert (out / name).stat().st_size > 0
     table = pd.read_csv(out / "backbone.csv")
     assert set(table["share"]) == {0.0, 0.1}
-    assert table["best_cost_effectiveness"].sum() == 1
+    assert table["best"].sum() == 1
 
 
 def test_cli_report_on_something_that_is_not_a_sweep_exits_2(tmp_path):

@@ -141,7 +141,9 @@ def test_the_api_defaults_to_seeds_and_checks_its_arguments(ensemble):
 
 def experiment_file(folder: Path, ensemble: Path | None, extra: str = "") -> Path:
     lines = ['name = "unc"', 'scenario = "collective"', "seed = 5", "replicates = 3",
-             'outputs = ["outcome_36", "outcome_final", "cost_per_point", "total_spend"]']
+             'outputs = ["outcome_36", "outcome_final", "cost_per_point", "total_spend", "people_completed_total", '
+             '"funder_spend_total", "backbone_income_total", "funder_cost_per_person_helped", '
+             '"cost_per_person_helped", "months_to_completion_final"]']
     if ensemble is not None:
         lines += ['uncertainty = "parameters"', f'ensemble = "{ensemble.name}"']
     text = "\n".join(lines) + extra + """

@@ -121,6 +121,24 @@ def mean_ci(x: np.ndarray, axis: int = 0, level: float = LEVEL) -> tuple[np.ndar
     return mean, mean - half, mean + half, n
 
 
+def welch(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
+    """Mean of b minus mean of a with a Welch t interval (independent samples), ignoring NaN."""
+    a = a[np.isfinite(a)]
+    b = b[np.isfinite(b)]
+    if len(a) == 0 or len(b) == 0:
+        return math.nan, math.nan, math.nan
+    d = float(b.mean() - a.mean())
+    if len(a) < 2 or len(b) < 2:
+        return d, math.nan, math.nan
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return d, d, d
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    half = t_quantile(0.5 + level / 2, df) * se
+    return d, d - half, d + half
+
+
 def crossover_month(diff: np.ndarray) -> int | None:
     """First month m with ``diff[k] > 0`` for every k from m to the end (None if the last is not > 0).
 
@@ -163,6 +181,9 @@ class CompareResult:
             scenario's means, the paired difference with its CI, the share of seeds where the
             scenario is higher, and the scenario's crossover month.
         crossover: crossover month per later scenario (None if it never overtakes for good).
+        value: one row per scenario: people helped over the horizon and per year, the people added
+            against the baseline (the status quo), and the funder's and all dollars per person helped
+            and per additional person (``cisim.experiments.value.against``).
         batches: the ``BatchResult`` of each scenario (raw monthly arrays).
     """
 
@@ -175,6 +196,7 @@ class CompareResult:
     crossover: dict[str, int | None]
     metadata: dict[str, Any]
     batches: list[BatchResult] = field(repr=False)
+    value: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def replicates(self) -> int:
@@ -211,6 +233,8 @@ class CompareResult:
                 entry["baseline"] = self.baseline
                 entry["difference"] = {m: self.difference(name, m) for m in SUMMARY_COLUMNS}
                 entry["crossover_month"] = self.crossover[name]
+            if len(self.value):
+                entry["value"] = self.value[self.value["scenario"] == name].iloc[0].drop("scenario").to_dict()
             scenarios[name] = entry
         return meta.jsonable({
             "scenarios": scenarios,
@@ -329,10 +353,14 @@ def compare(scenarios: Sequence[str | Path | Scenario], replicates: int = 30, se
                         command=command, kind="compare", uncertainty=spread.record(changes), seed_base=int(seed),
                         baseline=names[0], crossover_month=crossover)
     words = interval_text(record, replicates)
-    for table in (stats, monthly, comparison):
+    from cisim.experiments.value import against  # (value reads this module's intervals)
+
+    value = pd.DataFrame([{"scenario": name, **against(b.summary, batches[0].summary, T)}
+                          for name, b in zip(names, batches)])
+    for table in (stats, monthly, comparison, value):
         table["interval"] = words
     return CompareResult(names=names, seeds=seeds, summary=summary, stats=stats, monthly=monthly,
-                         comparison=comparison, crossover=crossover, metadata=record, batches=batches)
+                         comparison=comparison, crossover=crossover, metadata=record, batches=batches, value=value)
 
 
 def coverage_at_end(group) -> pd.DataFrame:

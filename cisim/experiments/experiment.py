@@ -240,6 +240,9 @@ class Experiment:
     uncertainty: str = "seeds"
     ensemble: str | None = None
     spread: Any = field(repr=False, default=None)
+    #: The command line's ``--set`` changes (already in ``changes`` and ``scenario``), and its ``--scenario``.
+    sets: dict[str, Any] = field(default_factory=dict)
+    scenario_given: str | None = None
 
     @property
     def is_sensitivity(self) -> bool:
@@ -325,7 +328,8 @@ class Experiment:
             "content": self.raw, "scenario": self.scenario.name, "scenario_source": self.scenario.source,
             "seed": self.seed, "replicates": self.replicates, "common_seeds": self.common_seeds,
             "design": self.design, "factors": self.factors, "points": self.n_points, "runs": self.n_runs,
-            "outputs": list(self.outputs), "changes": self.changes, "uncertainty": self.uncertainty,
+            "outputs": list(self.outputs), "changes": self.changes, "sets": self.sets,
+            "scenario_given": self.scenario_given, "uncertainty": self.uncertainty,
             "ensemble": self.ensemble,
             **({"sensitivity": self.sensitivity_record()} if self.sa_design is not None else {}),
         }
@@ -434,23 +438,36 @@ def _check_size(file: str, limits: dict[str, int | None], replicates: int, n_poi
     _check_limit(file, limits, "memory_mb", runs * (len(RUN_COLUMNS) + columns) * 8 // 1_000_000, "replicates")
 
 
-def _base_scenario(file: str, path: Path, raw: dict[str, Any], tree: tuple[Path, ...] | None) -> Scenario:
-    """The ``scenario`` the file names (beside it or bundled, inside its tree), with ``[changes]`` applied."""
-    given = raw["scenario"]
-    try:
-        spath = resolve(given, relative_to=path.parent)
-        check_inside(file, "scenario", given, spath, tree, OUTSIDE_HINT)
-        base = load(spath, tree=tree, outside_paths=tree is None)
-    except ScenarioError as exc:
-        if exc.file == file:
-            raise
-        raise ScenarioError(file, "scenario", f"{given!r} does not load: {exc}") from None
+def _base_scenario(file: str, path: Path, raw: dict[str, Any], tree: tuple[Path, ...] | None,
+                   scenario: str | Path | None = None, sets: dict[str, Any] | None = None) -> Scenario:
+    """The ``scenario`` the file names (beside it or bundled, inside its tree), or the one given in its
+    place (``cisim sweep --scenario``), with ``[changes]`` applied, then ``sets`` (``--set``)."""
+    if scenario is not None:  # the person's own file, named on the command line: read as they gave it
+        try:
+            base = load(scenario, outside_paths=tree is None)
+        except ScenarioError as exc:
+            raise ScenarioError(f"--scenario {scenario}", None, f"does not load: {exc}") from None
+    else:
+        given = raw["scenario"]
+        try:
+            spath = resolve(given, relative_to=path.parent)
+            check_inside(file, "scenario", given, spath, tree, OUTSIDE_HINT)
+            base = load(spath, tree=tree, outside_paths=tree is None)
+        except ScenarioError as exc:
+            if exc.file == file:
+                raise
+            raise ScenarioError(file, "scenario", f"{given!r} does not load: {exc}") from None
     for k, v in raw.get("changes", {}).items():
         try:
             base = base.replace({k: v})
         except ScenarioError as exc:
-            prefix = f"{exc.file}: " + (f"key '{exc.key}': " if exc.key else "")
-            raise ScenarioError(file, f"changes.{k}", str(exc)[len(prefix):]) from None
+            raise ScenarioError(file, f"changes.{k}", _after_place(exc)) from None
+    for k, v in (sets or {}).items():
+        try:
+            base = base.replace({k: v})
+        except ScenarioError as exc:
+            raise ScenarioError(f"--set {k}={v} (scenario {base.name}, {base.source})", exc.key,
+                                _after_place(exc)) from None
     return base
 
 
@@ -495,7 +512,8 @@ def _check_months_factor(file: str, key: str, base: Scenario, lowest: float) -> 
 
 
 def load_experiment(path: str | Path, draw: bool = True, *, allow_large: bool = False,
-                    outside_paths: bool = False) -> Experiment:
+                    outside_paths: bool = False, scenario: str | Path | None = None,
+                    sets: dict[str, Any] | None = None) -> Experiment:
     """Read and validate an experiment file.  Raises ``ScenarioError`` naming the file and key.
 
     With ``draw=False`` the design's points are counted, not drawn, without numpy, pandas, scipy or
@@ -503,6 +521,8 @@ def load_experiment(path: str | Path, draw: bool = True, *, allow_large: bool = 
     norm or lognorm factor is sampled all the same, as only its sample says whether it stays in range.
     Its size is checked against its limits before anything is built (``allow_large`` lifts them), and the
     paths it names must stay inside its tree (``outside_paths`` lifts that); see the module doc.
+    ``scenario`` runs the design on another scenario than the file's (a funder's own community) and ``sets``
+    changes values after the file's ``[changes]``; both are recorded in the metadata and the fingerprint.
     """
     path = resolve_experiment(path)
     file = str(path)
@@ -512,8 +532,8 @@ def load_experiment(path: str | Path, draw: bool = True, *, allow_large: bool = 
     tree = None if outside_paths or raw.get("limits", {}).get("outside_paths") else tree_of(path)
     if "scenario" not in raw:
         raise ScenarioError(file, "scenario", "missing (a bundled scenario name or a path to a scenario file)")
-    base = _base_scenario(file, path, raw, tree)
-    changes = dict(raw.get("changes", {}))
+    base = _base_scenario(file, path, raw, tree, scenario, sets)
+    changes = {**raw.get("changes", {}), **(sets or {})}
     seed, replicates = _seed_and_replicates(file, raw)
     outputs = _outputs(file, raw)
     uncertainty, ensemble, spread = _uncertainty(file, path, raw, draw, tree)
@@ -589,6 +609,8 @@ def load_experiment(path: str | Path, draw: bool = True, *, allow_large: bool = 
         uncertainty=uncertainty,
         ensemble=ensemble,
         spread=spread,
+        sets=dict(sets or {}),
+        scenario_given=None if scenario is None else str(scenario),
     )
 
 
@@ -841,6 +863,13 @@ def _table_span(file: str, path: Path, header: list[str], kinds: list[str], colu
     j = header.index(column)
     cells = [float(_typed(kinds[j], r[j])) for r in _body(file, path)]
     return min(cells), max(cells)
+
+
+def _after_place(exc: ScenarioError) -> str:
+    """A ScenarioError's text without its file and key."""
+    prefix = f"{exc.file}: " + (f"key '{exc.key}': " if exc.key else "")
+    text = str(exc)
+    return text[len(prefix):] if text.startswith(prefix) else text
 
 
 def _after_file(exc: ScenarioError) -> str:

@@ -21,6 +21,11 @@ SUMMARY_DOCS: dict[str, str] = {
     "points_per_million": "outcome percentage points gained (final against start) per $1M spent over months 1..T; "
                           "defined for every run, unlike cost_per_point (negative when the outcome fell)",
     "total_spend": "services + meetings + backbone over months 1..T ($)",
+    "funder_spend_total": "what the funder paid over months 1..T: grants and backbone money, extra budget "
+                          "included, funds raised from others not ($)",
+    "backbone_income_total": "the backbone's income over months 1..T: its share of the funder's budget and "
+                             "backbone.extra_budget, while funded ($)",
+    "funder_cost_per_person_helped": "the funder's money over months 1..T per person who completed the pathway ($)",
     "duplication_waste_total": "money that bought places nobody used (idle, or overlapping another provider's), "
                                "months 1..T ($)",
     "equity_gap_final": "outcome of the majority minus the marginalized group, last month",
@@ -62,6 +67,9 @@ OUTPUT_LABELS: dict[str, str] = {
     "cost_per_point": "cost per outcome point gained",
     "points_per_million": "outcome points gained per $1M",
     "total_spend": "all money spent",
+    "funder_spend_total": "the funder's money spent",
+    "backbone_income_total": "the backbone's income",
+    "funder_cost_per_person_helped": "funder's money per person helped",
     "duplication_waste_total": "money on places nobody used",
     "equity_gap_final": "equity gap at the end",
     "min_coverage_final": "weakest step's coverage at the end",

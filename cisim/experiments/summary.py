@@ -62,6 +62,8 @@ def summarize(out: np.ndarray, target: float | np.ndarray) -> dict[str, np.ndarr
     start = outcome[:, 0].copy()
     final = outcome[:, -1].copy()
     total = months[:, :, L.O_TOTAL].sum(axis=1)
+    funder = months[:, :, L.O_FUNDER].sum(axis=1)
+    completed = months[:, :, L.O_COMPLETED].sum(axis=1)
     return {
         "outcome_start": start,
         "outcome_12": _at(outcome, 12),
@@ -75,6 +77,9 @@ def summarize(out: np.ndarray, target: float | np.ndarray) -> dict[str, np.ndarr
         "cost_per_point": cost_per_point(total, start, final),
         "points_per_million": points_per_million(total, start, final),
         "total_spend": total,
+        "funder_spend_total": funder,
+        "backbone_income_total": months[:, :, L.O_BB_INCOME].sum(axis=1),
+        "funder_cost_per_person_helped": cost_per_person(funder, completed),
         "duplication_waste_total": months[:, :, L.O_WASTE].sum(axis=1),
         "equity_gap_final": last[:, L.O_GAP].copy(),
         "min_coverage_final": last[:, L.O_MINCOV].copy(),
@@ -84,12 +89,12 @@ def summarize(out: np.ndarray, target: float | np.ndarray) -> dict[str, np.ndarr
         "trust_across_final": last[:, L.O_TA].copy(),
         "trust_within_final": last[:, L.O_TW].copy(),
         "root_cause_final": last[:, L.O_ROOT].copy(),
-        "people_completed_total": months[:, :, L.O_COMPLETED].sum(axis=1),
+        "people_completed_total": completed,
         "people_dropped_total": months[:, :, L.O_DROPPED].sum(axis=1),
         "people_in_need_final": last[:, L.O_NEED].copy(),
         "months_to_completion_final": last[:, L.O_MONTHS].copy(),
         "need_met_final": last[:, L.O_NEED_MET].copy(),
-        "cost_per_person_helped": cost_per_person(total, months[:, :, L.O_COMPLETED].sum(axis=1)),
+        "cost_per_person_helped": cost_per_person(total, completed),
         "members_joined_total": months[:, :, L.O_JOINED].sum(axis=1),
         "members_left_total": months[:, :, L.O_LEFT].sum(axis=1),
         "coalition_alive_final": last[:, L.O_ALIVE].copy(),

@@ -4,8 +4,9 @@ Both functions take a tidy results table, one row per run: factor columns named 
 dotted parameter path (``backbone.budget_share``, ``conditions.common_agenda``), a
 ``seed`` column, optionally ``point``, ``replicate`` and ``status`` (rows whose status
 is not ``"ok"`` are ignored), and the per-run outputs of ``cisim.experiments.summary``
-(``outcome_36``, ``outcome_60``, ``cost_per_point``, ...). ``run_batch(...).summary``
-is such a table.  ``cisim.interfaces.reports`` draws and words them.
+(``outcome_36``, ``people_completed_total``, ``funder_spend_total``, ...).
+``run_batch(...).summary`` is such a table.  ``cisim.interfaces.backbone_report`` and
+``cisim.interfaces.reports`` draw and word them.
 
 Intervals are 95% Student t intervals (``cisim.experiments.compare.mean_ci``). When the runs of
 the levels being compared share their seeds (common random numbers), differences are
@@ -26,12 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cisim.experiments import value as V
 from cisim.experiments.compare import LEVEL, mean_ci, t_quantile
 from cisim.experiments.labels import CONDITIONS, factor_label
 from cisim.experiments.outputs import OUTCOME_COLUMNS
 from cisim.model.scenario import Scenario
 
-#: A share whose cost per point is at most this much above the best's (with 95% confidence) is near the best.
+#: A level whose funder dollars per person helped are at most this much above the best's (with 95% confidence) is
+#: near the best; in a world of the decision analysis, one within this much of that world's best.
 NEAR_BEST = 0.05
 
 
@@ -60,111 +63,149 @@ def _ci(x: np.ndarray) -> tuple[float, float, float, int]:
     return float(mean), float(lo), float(hi), int(n)
 
 
-def _welch(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
-    """Mean of b minus mean of a with a Welch t interval (independent samples), ignoring NaN."""
-    a = a[np.isfinite(a)]
-    b = b[np.isfinite(b)]
-    if len(a) == 0 or len(b) == 0:
-        return math.nan, math.nan, math.nan
-    d = float(b.mean() - a.mean())
-    if len(a) < 2 or len(b) < 2:
-        return d, math.nan, math.nan
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return d, d, d
-    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
-    half = t_quantile(0.5 + level / 2, df) * se
-    return d, d - half, d + half
-
-
-def _per_seed(df: pd.DataFrame, column: str) -> pd.Series | None:
-    """Values of ``column`` indexed by seed, or None when a seed occurs more than once."""
-    if df["seed"].duplicated().any():
-        return None
-    return df.set_index("seed")[column].astype(float)
-
-
 def _difference(lo_rows: pd.DataFrame, hi_rows: pd.DataFrame, column: str) -> dict[str, Any]:
-    """hi minus lo: paired by seed when both levels ran the same seeds once each, else independent."""
-    a, b = _per_seed(lo_rows, column), _per_seed(hi_rows, column)
-    if a is not None and b is not None and set(a.index) == set(b.index):
-        mean, lo, hi, n = _ci((b - a.reindex(b.index)).to_numpy())
-        return {"mean": mean, "ci_low": lo, "ci_high": hi, "paired": True, "n": n}
-    mean, lo, hi = _welch(lo_rows[column].to_numpy(dtype=float), hi_rows[column].to_numpy(dtype=float))
-    return {"mean": mean, "ci_low": lo, "ci_high": hi, "paired": False,
-            "n": int(min(lo_rows[column].notna().sum(), hi_rows[column].notna().sum()))}
+    """hi minus lo: paired by seed when both levels ran the same seeds once each, else independent
+    (``cisim.experiments.value.paired``)."""
+    mean, lo, hi, n, pair = V.paired(hi_rows, lo_rows, column)
+    return {"mean": mean, "ci_low": lo, "ci_high": hi, "paired": pair, "n": n}
 
 
 # ---------------------------------------------------------------- backbone
 
+#: The factors a backbone study varies: the share of the funder's budget (the money comes out of the grants)
+#: and money on top of the grants.
+SHARE, ON_TOP = "backbone.budget_share", "backbone.extra_budget"
+
+
+def checkpoint(months: int, available: Sequence[str]) -> tuple[int, str] | None:
+    """The year-end outcome to read beside the horizon's: the one nearest 60% of the way, before the end."""
+    from cisim.experiments.outputs import YEARLY_OUTCOMES
+
+    options = [(12 * y, c) for y, c in YEARLY_OUTCOMES if 12 * y < months and c in available]
+    return min(options, key=lambda mc: abs(mc[0] - 0.6 * months)) if options else None
+
+
 @dataclass(frozen=True)
 class BackboneTable:
-    """The backbone report's numbers: one row per level of the backbone share, and the runs behind them."""
+    """The backbone report's numbers: one row per level of the factor, and the runs behind them.
+
+    Column names follow the horizon: ``outcome_m<M>_*`` is the outcome at month M (``months``, the end)
+    and ``outcome_m<C>_*`` at the checkpoint ``checkpoint_month`` before it (None for a run of a year).
+    """
 
     table: pd.DataFrame  # one row per level, the table the report writes
-    runs: pd.DataFrame  # the successful runs, with ``cost_per_point`` filled in
+    runs: pd.DataFrame  # the successful runs
     factor: str
-    horizon: str  # the column read as the long-run outcome: ``outcome_60``, or ``outcome_final`` for shorter runs
+    months: int
+    checkpoint_month: int | None
     funder_budget: float | None
     tolerance: float
+    status_quo: float  # the level the others are measured against: the lowest tried
+    edge: str | None  # "low" or "high" when the best level is the first or last tried
+    suggestion: tuple[float, float] | None  # the range of levels to try next, when the best is at an edge
+    decision: Any = None  # ``cisim.experiments.decision.Decision`` over the worlds, or None
+
+    @property
+    def on_top(self) -> bool:
+        return self.factor == ON_TOP
+
+    @property
+    def end(self) -> str:
+        return f"outcome_m{self.months}"
+
+    @property
+    def mid(self) -> str | None:
+        return None if self.checkpoint_month is None else f"outcome_m{self.checkpoint_month}"
 
     @property
     def levels(self) -> np.ndarray:
-        return self.table["share"].to_numpy(dtype=float)
+        return self.table["level"].to_numpy(dtype=float)
 
     @property
     def best(self) -> pd.Series:
-        """The level with the lowest mean cost per point."""
-        return self.table[self.table["best_cost_effectiveness"]].iloc[0]
+        """The level whose funder dollars go furthest: the fewest per person helped, among the solid levels."""
+        return self.table[self.table["best"]].iloc[0]
 
     @property
     def near(self) -> np.ndarray:
-        """Whether each level's cost per point is within ``tolerance`` of the best's, with 95% confidence."""
-        return self.table["cost_near_best"].to_numpy(dtype=bool)
+        """Whether each level's funder dollars per person helped are within ``tolerance`` of the best's (95%)."""
+        return self.table["near_best"].to_numpy(dtype=bool)
+
+    @property
+    def thin(self) -> np.ndarray:
+        return self.table["thin"].to_numpy(dtype=bool)
 
     @property
     def peak(self) -> pd.Series:
-        """The level with the highest mean long-run outcome."""
-        return self.table.iloc[int(np.nanargmax(self.table["outcome_60_mean"].to_numpy(dtype=float)))]
+        """The level with the highest mean outcome at the end."""
+        return self.table.iloc[int(np.nanargmax(self.table[f"{self.end}_mean"].to_numpy(dtype=float)))]
 
 
-def backbone_table(results: pd.DataFrame, factor: str = "backbone.budget_share", funder_budget: float | None = None,
+def _suggest(levels: np.ndarray, k: int, factor: str) -> tuple[float, float]:
+    """The range to try next when level ``k`` (the best) is the first or last tried: from its neighbour inside
+    the range to as far beyond the edge as the range's last step twice over, within the factor's bounds."""
+    from cisim.model.schema import BY_PATH
+
+    f = BY_PATH.get(factor)
+    lo_bound, hi_bound = (f.lo, f.hi) if f is not None else (-math.inf, math.inf)
+    if k == 0:
+        step = levels[1] - levels[0]
+        return float(max(lo_bound, levels[0] - 2 * step)), float(levels[1])
+    step = levels[-1] - levels[-2]
+    return float(levels[-2]), float(min(hi_bound, levels[-1] + 2 * step))
+
+
+def backbone_table(results: pd.DataFrame, factor: str = SHARE, funder_budget: float | None = None,
                    scenario: Scenario | None = None, tolerance: float = NEAR_BEST,
-                   varied: Sequence[str] = ()) -> BackboneTable:
-    """How the outcome and its cost depend on the backbone's share of the funder's budget.
+                   varied: Sequence[str] = (), months: int | None = None) -> BackboneTable:
+    """What each level of backbone money buys, in people and in the funder's dollars.
 
-    Per level of ``factor``: mean and 95% CI of the outcome at 3 years (``outcome_36``) and
-    5 years (``outcome_60``; ``outcome_final`` when the runs are shorter), of the cost per
-    outcome point (``cost_per_point``: all money spent over the outcome points gained, runs
-    with no gain left out), and the marginal return of the step from the level before: the
-    difference in the 5-year outcome in percentage points, paired seed by seed when both
-    levels ran the same seeds, per step, per 1 percentage point of share and, with a funder
-    budget, per extra $1,000 of backbone money a month. The best share is the one with the
-    lowest mean cost per point. Where the cost per point is flat, the best share wins by a
-    trifle, so the table also marks the shares that come within ``tolerance`` of the best's
-    cost per point with 95% confidence (``cost_near_best``): the upper end of the interval of
-    their difference from the best is at most ``tolerance`` times the best's cost.
+    ``factor`` is ``backbone.budget_share`` (a share of the funder's budget, taken out of the grants) or
+    ``backbone.extra_budget`` (dollars a month on top of them).  The horizon (``months``), the funder's
+    budget and the backbone money already set come from ``scenario``, the scenario the runs used (with the
+    experiment's changes); ``months`` and ``funder_budget`` override it.
 
-    ``funder_budget`` (in $ a month) defaults to a constant ``funder.budget`` column of the
-    results, else to the ``scenario``'s; without either, returns are per step of share only.
-    ``varied`` are columns that vary from run to run by design and are no factor (the ensemble's
-    parameter values of runs with parameters uncertainty): other factors that vary draw a warning, these do not.
+    Per level: the outcome at the checkpoint and at the end; people helped over the horizon and per
+    year, and the people added against the *status quo*, the lowest level tried (no backbone money, for
+    the bundled studies), with the funder's and all money per person helped and per additional person
+    (``cisim.experiments.value.against``); the cost per outcome point; and the step from the level before:
+    people and outcome points added, per extra $1,000 a month of backbone money.  The best level is the one
+    where the funder's dollars help the most people (the fewest dollars per person helped; with a fixed
+    budget, the most people), among the levels whose statistics rest on enough valid runs (``thin`` flags the
+    others, see ``value.thin``).  Levels within ``tolerance`` of it with 95% confidence (paired by seed when
+    possible) are ``near_best``.  When the best is the first or last level tried, ``edge`` says which and
+    ``suggestion`` the range to try.  With common seeds, ``decision`` weighs the best level across the worlds
+    (``cisim.experiments.decision``); ``varied`` are the ensemble's per-run parameter columns (no factors).
     """
+    from cisim.experiments.decision import decide
+
     df = ok_rows(results)
-    _need(df, [factor, "seed"])
+    _need(df, [factor, "seed", "outcome_final"])
+    missing = [c for c in V.VALUE_COLUMNS if c not in df]
+    if missing:
+        raise ValueError(f"the runs lack the people and dollars the report needs ({', '.join(missing)}): add them "
+                         f"to the experiment's outputs, as experiments/backbone_investment.toml has them, and rerun "
+                         f"the sweep")
+    if months is None:
+        if scenario is None:
+            raise ValueError("the horizon is unknown: pass the scenario the runs used (or months=)")
+        months = int(scenario.months)
     if funder_budget is None:
         if "funder.budget" in df and df["funder.budget"].nunique() == 1:
             funder_budget = float(df["funder.budget"].iloc[0])
         elif scenario is not None:
             funder_budget = float(scenario.get("funder.budget"))
-    long = "outcome_60" if "outcome_60" in df and df["outcome_60"].notna().any() else "outcome_final"
-    _need(df, ["outcome_36", long])
+    share0 = float(scenario.get(SHARE)) if scenario is not None and factor != SHARE else 0.0
+    extra0 = float(scenario.get(ON_TOP)) if scenario is not None and factor != ON_TOP else 0.0
+    cp = checkpoint(months, [c for c in df.columns if df[c].notna().any()])
     df = df.copy()
     if "cost_per_point" not in df:
-        _need(df, ["total_spend", "outcome_start", "outcome_final"])
-        points = (df["outcome_final"] - df["outcome_start"]) * 100.0
-        df["cost_per_point"] = np.where(points > 0, df["total_spend"] / points.where(points > 0), np.nan)
+        from cisim.experiments.summary import cost_per_point
+
+        _need(df, ["total_spend", "outcome_start"])
+        df["cost_per_point"] = cost_per_point(df["total_spend"].to_numpy(dtype=float),
+                                              df["outcome_start"].to_numpy(dtype=float),
+                                              df["outcome_final"].to_numpy(dtype=float))
     df[factor] = df[factor].astype(float)
     others = [c for c in df.columns if "." in str(c) and c != factor and c not in set(varied)
               and df[c].nunique(dropna=False) > 1]
@@ -175,56 +216,84 @@ def backbone_table(results: pd.DataFrame, factor: str = "backbone.budget_share",
     if len(levels) < 2:
         raise ValueError(f"{factor} takes only one value ({levels[0]}); a backbone report needs at least two")
 
-    rows = []
     by = {lv: df[df[factor] == lv] for lv in levels}
+    base = by[levels[0]]
+    end = f"outcome_m{months}"
+    rows = []
     for k, lv in enumerate(levels):
         part = by[lv]
-        row: dict[str, Any] = {"share": float(lv), "runs": len(part)}
+        row: dict[str, Any] = {"level": float(lv), "months": months}
         if funder_budget is not None:
-            row["backbone_dollars_per_month"] = float(lv) * funder_budget
-        for col, name in (("outcome_36", "outcome_36"), (long, "outcome_60"), ("cost_per_point", "cost_per_point")):
+            share_now = lv if factor == SHARE else share0
+            extra_now = lv if factor == ON_TOP else extra0
+            row["backbone_dollars_per_month"] = float(share_now * funder_budget + extra_now)
+        columns = [("outcome_final", end), ("cost_per_point", "cost_per_point")]
+        if cp is not None:
+            columns.insert(0, (cp[1], f"outcome_m{cp[0]}"))
+        for col, name in columns:
             mean, lo, hi, n = _ci(part[col].to_numpy(dtype=float))
             row[f"{name}_mean"], row[f"{name}_ci_low"], row[f"{name}_ci_high"] = mean, lo, hi
             if name == "cost_per_point":
-                row["cost_per_point_n"] = n
+                row["cost_per_point_valid"] = n
+                row["cost_per_point_thin"] = V.thin(n, len(part))
+        row.update(V.against(part, base, months))
+        row["thin"] = bool(row["funder_dollars_per_person_thin"] or V.thin(len(part), len(base)))
         if k == 0:
-            row.update({"step_from": np.nan, "marginal_points": np.nan, "marginal_points_ci_low": np.nan,
-                        "marginal_points_ci_high": np.nan, "marginal_paired": pd.NA})
+            row["step_from"] = np.nan
         else:
-            d = _difference(by[levels[k - 1]], part, long)
-            step = float(lv - levels[k - 1])
+            prev = by[levels[k - 1]]
+            d = _difference(prev, part, "outcome_final")
+            pm, plo, phi, _, pair = V.paired(part, prev, "people_completed_total")
             row.update({"step_from": float(levels[k - 1]), "marginal_points": 100 * d["mean"],
                         "marginal_points_ci_low": 100 * d["ci_low"], "marginal_points_ci_high": 100 * d["ci_high"],
-                        "marginal_paired": d["paired"]})
+                        "step_people": pm, "step_people_ci_low": plo, "step_people_ci_high": phi,
+                        "marginal_paired": pair})
+            dollars = (float(lv - levels[k - 1]) * (funder_budget if factor == SHARE else 1.0)
+                       if (funder_budget or factor == ON_TOP) else None)
             for suffix in ("", "_ci_low", "_ci_high"):
-                row[f"marginal_per_share_point{suffix}"] = row[f"marginal_points{suffix}"] / (100 * step)
-                if funder_budget:
-                    row[f"marginal_per_1k_dollars{suffix}"] = row[f"marginal_points{suffix}"] / (
-                        step * funder_budget / 1000.0)
+                if factor == SHARE:
+                    row[f"marginal_per_share_point{suffix}"] = row[f"marginal_points{suffix}"] / (
+                        100 * float(lv - levels[k - 1]))
+                if dollars:
+                    row[f"points_per_1k{suffix}"] = row[f"marginal_points{suffix}"] / (dollars / 1000.0)
+                    row[f"people_per_1k{suffix}"] = row[f"step_people{suffix}"] / (dollars / 1000.0)
         rows.append(row)
     table = pd.DataFrame(rows)
-    table["marginal_paired"] = table["marginal_paired"].astype("boolean")
-    costs = table["cost_per_point_mean"]
-    if not np.isfinite(costs).any():
-        raise ValueError("no level gained any outcome points, so no cost per point can be computed")
-    best_idx = int(np.nanargmin(costs.to_numpy(dtype=float)))
-    table["best_cost_effectiveness"] = False
-    table.loc[best_idx, "best_cost_effectiveness"] = True
-    best = table.iloc[best_idx]
-    # each level's cost per point against the best level's (paired by seed when possible):
-    # levels whose interval includes 0 are as cost-effective as the best within the noise
-    diffs = [_difference(by[levels[best_idx]], by[lv], "cost_per_point") if k != best_idx else
+    if "marginal_paired" in table:
+        table["marginal_paired"] = table["marginal_paired"].astype("boolean")
+    criterion = table["funder_dollars_per_person_mean"].to_numpy(dtype=float)
+    solid = ~table["thin"].to_numpy(dtype=bool) & np.isfinite(criterion)
+    if not solid.any():
+        raise ValueError("every level rests on too few runs that helped anyone to name a best level")
+    best_idx = int(np.flatnonzero(solid)[np.argmin(criterion[solid])])
+    table["best"] = False
+    table.loc[best_idx, "best"] = True
+    # each level's funder dollars per person against the best level's (paired by seed when possible)
+    diffs = [_difference(by[levels[best_idx]], by[lv], "funder_cost_per_person_helped") if k != best_idx else
              {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0} for k, lv in enumerate(levels)]
-    table["cost_vs_best_mean"] = [d["mean"] for d in diffs]
-    table["cost_vs_best_ci_low"] = [d["ci_low"] for d in diffs]
-    table["cost_vs_best_ci_high"] = [d["ci_high"] for d in diffs]
-    # (a level where some runs gained nothing is not counted as tied, however wide its interval)
-    table["cost_tied_with_best"] = (table["cost_vs_best_ci_low"] <= 0) & (table["cost_per_point_n"] == table["runs"])
-    margin = tolerance * float(best["cost_per_point_mean"])
-    table["cost_near_best"] = (table["cost_vs_best_ci_high"] <= margin) & (table["cost_per_point_n"] == table["runs"])
+    table["vs_best_mean"] = [d["mean"] for d in diffs]
+    table["vs_best_ci_low"] = [d["ci_low"] for d in diffs]
+    table["vs_best_ci_high"] = [d["ci_high"] for d in diffs]
+    margin = tolerance * float(criterion[best_idx])
+    table["near_best"] = (table["vs_best_ci_high"] <= margin) & ~table["thin"]
+    edge = "low" if best_idx == 0 else "high" if best_idx == len(levels) - 1 else None
+    suggestion = _suggest(levels, best_idx, factor) if edge else None
+    decision = None
+    common = df.groupby(factor)["seed"].apply(lambda s: tuple(sorted(s))).nunique() == 1
+    if common and df.groupby(factor)["seed"].apply(lambda s: not s.duplicated().any()).all():
+        try:
+            decision = decide(df, factor, "funder_cost_per_person_helped", tolerance, list(varied))
+        except ValueError:
+            decision = None
+    if decision is not None:
+        dt = decision.table.set_index("level")
+        for c in ("p_best", "p_near", "regret_mean", "people_short_mean"):
+            table[c] = table["level"].map(dt[c]).to_numpy()
     table.insert(0, "factor", factor)
-    table["outcome_60_source"] = long
-    return BackboneTable(table, df, factor, long, funder_budget, tolerance)
+    if factor == SHARE:
+        table.insert(2, "share", table["level"])
+    return BackboneTable(table, df, factor, months, None if cp is None else cp[0], funder_budget, tolerance,
+                         float(levels[0]), edge, suggestion, decision)
 
 
 # ---------------------------------------------------------------- ablation

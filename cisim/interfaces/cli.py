@@ -214,6 +214,10 @@ def cmd_compare(args: argparse.Namespace, command: str) -> int:
     """Run and compare the scenarios; print the tables as soon as the numbers exist, then draw and write."""
     changes = parse_sets(args.set)
     loaded = load_all(args.scenarios, changes)  # a bad file or --set stops here, before the model loads
+    if len(loaded) == 1:  # one scenario: against its own organizations working alone, the status quo
+        from cisim.model.scenario import isolated_form
+
+        loaded = [isolated_form(loaded[0]), loaded[0]]
     spread = _spread(args, COMPARE_UNCERTAINTY)
 
     from cisim.experiments import metadata as meta
@@ -233,7 +237,8 @@ def cmd_compare(args: argparse.Namespace, command: str) -> int:
     files: dict[str, Path] = {}
     png, svg = compare_figure(result, stem)
     files["figure_png"], files["figure_svg"] = png, svg
-    for key, df in (("summary", result.summary), ("monthly", result.monthly), ("comparison", result.comparison)):
+    for key, df in (("summary", result.summary), ("monthly", result.monthly), ("comparison", result.comparison),
+                    ("value", result.value)):
         csv, parquet = meta.write_table(df, f"{stem}-{key}")
         files[f"{key}_csv"], files[f"{key}_parquet"] = csv, parquet
     files["metadata"] = Path(f"{stem}-metadata.json")
@@ -296,20 +301,48 @@ def _print_compare(result, changes: dict) -> None:
     print(_table(header, rows, right={1, 2, 3, 4, 5, 6}))
 
     names = _people_names(first)
-    print(f"\nPeople over months 1 to {first.months}, means:")
-    header = ["scenario", f"{names['completed']}", f"vs {result.baseline}", "gave up waiting", names["months"],
-              "cost per person helped"]
+    value = result.value.set_index("scenario")
+    print(f"\nPeople over months 1 to {months}, against {result.baseline} (the status quo); means [interval]:")
+    header = ["scenario", f"{names['completed']}", "a year", f"more than {result.baseline}", "more a year",
+              "gave up waiting", names["months"]]
     rows = []
     for k, name in enumerate(result.names):
-        def m(metric, name=name):
-            return result.stat(name, metric)["mean"]
-        extra = "(baseline)" if k == 0 else _ci_count(result.difference(name, "people_completed_total"))
-        rows.append([name, number(m("people_completed_total"), 0), extra, number(m("people_dropped_total"), 0),
-                     number(m("months_to_completion_final"), 1), dollars(m("cost_per_person_helped"))])
+        v = value.loc[name]
+        rows.append([name, number(v["people_mean"], 0), number(v["people_per_year_mean"], 0),
+                     "(status quo)" if k == 0 else _ci_count({"mean": v["additional_mean"],
+                                                              "ci_low": v["additional_ci_low"],
+                                                              "ci_high": v["additional_ci_high"]}),
+                     "" if k == 0 else number(v["additional_per_year_mean"], 0),
+                     number(result.stat(name, "people_dropped_total")["mean"], 0),
+                     number(v["months_to_completion_mean"], 1)])
+    print(_table(header, rows, right={1, 2, 3, 4, 5, 6}))
+
+    print(f"\nDollars over months 1 to {months}, means:")
+    header = ["scenario", "funder's money", "funder $ per person helped", "all $ per person helped",
+              "extra funder $ per added person", "backbone $ per added person"]
+    rows = []
+    for k, name in enumerate(result.names):
+        v = value.loc[name]
+
+        def per_added(key: str, v=v, k=k) -> str:
+            if k == 0:
+                return ""
+            if not v["additional_clear"]:
+                return "no clear gain"
+            if key == "extra_funder_dollars_per_additional" and v[f"{key}_mean"] == 0:
+                return "$0 (same money)"
+            return interval(v[f"{key}_mean"], v[f"{key}_ci_low"], v[f"{key}_ci_high"], dollars)
+
+        rows.append([name, money(v["funder_dollars"]), dollars(v["funder_dollars_per_person_mean"]),
+                     dollars(v["all_dollars_per_person_mean"]), per_added("extra_funder_dollars_per_additional"),
+                     per_added("backbone_dollars_per_additional")])
     print(_table(header, rows, right={1, 2, 3, 4, 5}))
     print("\n(crossover: first month from which the mean paired difference stays above 0; "
-          "cost per point: all money spent per outcome percentage point gained; cost per person helped: "
-          f"all money spent per person who completed the pathway; {names['months']}: at the last month)")
+          "cost per point: all money spent per outcome percentage point gained; the funder's money: its grants and "
+          "backbone money; all $: the organizations' own funds and funds raised from others too; extra funder $ "
+          "per added person: what the scenario costs the funder beyond the status quo over the people it adds; "
+          f"backbone $ per added person: the money moved to the backbone over the people it adds; {names['months']}: "
+          "at the last month)")
 
 
 RUN_METRICS = ("outcome_start", "outcome_36", "outcome_60", "outcome_final", "auc", "months_to_target",
@@ -509,10 +542,21 @@ def _experiment_and_out(args: argparse.Namespace):
     """The experiment file of ``sweep`` and ``sensitivity``, its output directory; a bad --scheduler stops here."""
     from cisim.experiments.experiment import load_experiment
 
-    experiment = load_experiment(args.experiment)  # a bad file stops here, before the model loads
+    sets = parse_sets(args.set)
+    # a bad file, --scenario or --set stops here, before the model loads
+    allow = set(args.allow or ())
+    experiment = load_experiment(args.experiment, scenario=args.scenario, sets=sets, allow_large="large" in allow,
+                                 outside_paths="outside-paths" in allow)
     experiment = experiment.with_uncertainty(args.uncertainty, args.ensemble)
     _check_scheduler(args.scheduler)
-    return experiment, Path(args.out) if args.out else Path(DEFAULT_OUT) / _slug([experiment.name])
+    if args.out:
+        return experiment, Path(args.out)
+    # another scenario or other values get their own folder, so a what-if never overwrites the default runs
+    name = _slug([experiment.name, *([experiment.scenario.name] if args.scenario else [])])
+    if sets:
+        text = json.dumps({k: sets[k] for k in sorted(sets)}, default=str)
+        name += f"-set-{hashlib.sha1(text.encode()).hexdigest()[:6]}"
+    return experiment, Path(DEFAULT_OUT) / name
 
 
 @contextlib.contextmanager
@@ -644,15 +688,50 @@ def cmd_sensitivity(args: argparse.Namespace, command: str) -> int:
     return 0
 
 
-def _draw_report(kind: str, results, stem: Path, scenario: str | None, output: str, uncertainty: dict) -> dict:
+def _sweep_scenario(record: dict, results_dir: Path):
+    """The scenario a sweep's runs used, rebuilt from its metadata: every resolved value, the experiment's
+    ``[changes]`` and ``--set`` included, so that budget, horizon and words are what the runs had."""
+    from cisim.model.scenario import from_dict
+
+    sc = record.get("scenario") or {}
+    if isinstance(sc.get("parameters"), dict):
+        try:
+            return from_dict(sc["parameters"], source=sc.get("source") or "<memory>", name=sc.get("name"))
+        except ScenarioError as exc:
+            raise ScenarioError(results_dir / "metadata.json", "scenario.parameters", _message(exc)) from None
+    raise ScenarioError(results_dir / "metadata.json", "scenario", "expected the scenario the runs used (a "
+                        "sweep's metadata written by this version of cisim); rerun the sweep")
+
+
+def _draw_report(kind: str, results, out: Path, scenario, output: str, uncertainty: dict, beside=None) -> dict:
     from cisim.interfaces.reports import ablation_report, backbone_report
 
     if kind == "backbone":
-        if "backbone.budget_share" not in results:
-            raise ValueError("expected a sweep over backbone.budget_share "
-                             "(like experiments/backbone_investment.toml)")
-        return backbone_report(results, stem, scenario=scenario, uncertainty=uncertainty)
-    return ablation_report(results, stem, scenario=scenario, output=output, uncertainty=uncertainty)
+        return backbone_report(results, out, scenario=scenario, uncertainty=uncertainty, beside=beside)
+    return ablation_report(results, out / kind, scenario=scenario, output=output, uncertainty=uncertainty)
+
+
+def _on_top_table(args: argparse.Namespace, results_dir: Path):
+    """``--on-top DIR``: the study of money on top of the grants, read as its own report reads it."""
+    from cisim.experiments.sweep import load_results
+    from cisim.experiments.tables import ON_TOP, backbone_table
+    from cisim.experiments.uncertainty import ensemble_columns
+
+    top_dir = Path(args.on_top)
+    if not (top_dir / "runs").is_dir():
+        raise ScenarioError(top_dir, None, "expected the --out directory of a finished 'cisim sweep "
+                            "backbone_on_top' (with a runs/ dataset inside)")
+    record = json.loads((top_dir / "metadata.json").read_text()) if (top_dir / "metadata.json").is_file() else {}
+    results = load_results(top_dir, complete=True)
+    if ON_TOP not in results or results[ON_TOP].nunique() < 2:
+        raise ScenarioError(top_dir, None, f"expected a sweep over {ON_TOP} (like experiments/backbone_on_top.toml)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return backbone_table(results, ON_TOP, scenario=_sweep_scenario(record, top_dir),
+                                  varied=ensemble_columns(record))
+    except ValueError as exc:
+        raise ScenarioError(top_dir, None, str(exc)) from None
 
 
 def _report_uncertainty(args: argparse.Namespace, record: dict, results_dir: Path) -> dict:
@@ -699,29 +778,30 @@ def cmd_report(args: argparse.Namespace, command: str) -> int:
     record = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
     spread = _report_uncertainty(args, record, results_dir)  # before reading the runs: a mismatch stops here
     results = load_results(results_dir, complete=True)  # every chunk checked against the plan, none missing
-    experiment = record.get("experiment", {})
-    scenario = experiment.get("scenario_source") or experiment.get("scenario")
-    stem = Path(args.out) if args.out else results_dir / args.kind
+    scenario = _sweep_scenario(record, results_dir)
+    out = Path(args.out) if args.out else results_dir
+    if out.suffix in (".png", ".pdf", ".csv", ".parquet", ".md"):
+        raise ScenarioError("--out", None, f"expected a folder for the report's files, got {out}")
+    beside = None
+    if getattr(args, "on_top", None):
+        if args.kind != "backbone":
+            raise ScenarioError("--on-top", None, "applies to 'cisim report backbone' only")
+        beside = _on_top_table(args, results_dir)
+    out.mkdir(parents=True, exist_ok=True)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
-            report = _draw_report(args.kind, results, stem, scenario if isinstance(scenario, str) else None,
-                                  args.output, spread)
+            report = _draw_report(args.kind, results, out, scenario, args.output, spread, beside)
     except ValueError as exc:  # a results table that does not fit the report
         raise ScenarioError(results_dir, None, str(exc)) from None
     for w in caught:  # for a person, not a program: the message without Python's source line
         print(f"cisim: note: {w.message}", file=sys.stderr)
     if args.kind == "backbone":
-        print(report["takeaway"] + "\n")
-        print(f"Outcome year 5: mean [{report['interval']}]")
-        rows = [[share(r.share), percent(r.outcome_36_mean),
-                 _ci_pct(r.outcome_60_mean, r.outcome_60_ci_low, r.outcome_60_ci_high),
-                 money(r.cost_per_point_mean),
-                 "best" if r.best_cost_effectiveness else (f"within {share(report['tolerance'])}" if r.cost_near_best
-                                                            else "")]
-                for r in report["table"].itertuples()]
-        print(_table(["backbone share", "outcome year 3", "outcome year 5 [interval]", "cost per point", "value"],
-                     rows))
+        _print_backbone(report, scenario)
+        if beside is not None:
+            from cisim.interfaces.memo import on_top_paragraph
+
+            print("\n" + on_top_paragraph(beside, scenario))
     else:
         print(report["takeaway"] + "\n")
         print(f"Main effects: mean [{report['interval']}]")
@@ -729,9 +809,50 @@ def cmd_report(args: argparse.Namespace, command: str) -> int:
                  interval(r.effect_points, r.ci_low_points, r.ci_high_points, partial(number, signed=True))]
                 for r in report["main"].itertuples()]
         print(_table(["rank", "condition", f"main effect on {args.output}, points [interval]"], rows))
-    paths = [*report["figures"], *report["tables"]]
+    paths = [*report["figures"], *report["tables"], *report.get("memo", [])]
     print("\nWrote:\n" + "\n".join(f"  {p}" for p in paths))
     return 0
+
+
+def _print_backbone(report: dict, sc) -> None:
+    """The backbone report's answer, then a row per level: outcome, people and dollars, how solid, how often best."""
+    from cisim.interfaces.backbone_report import level_text
+    from cisim.model.formats import dollars, horizon
+
+    bt = report["backbone"]
+    print(report["takeaway"])
+    if report["statement"]:
+        print(report["statement"])
+    over = horizon(bt.months)
+    print(f"\nOver {over} ({sc.name}); mean [{report['interval']}]")
+    header = ["level" if bt.on_top else "backbone share", "backbone $/month"]
+    if bt.mid is not None:
+        header.append(f"outcome after {horizon(bt.checkpoint_month)}")
+    header += [f"outcome after {over}", f"{sc.outcome_completed}", "a year",
+               f"vs {level_text(bt.factor, bt.status_quo)}", sc.outcome_months, "funder $ per person",
+               "all $ per person"]
+    if bt.decision is not None:
+        header += ["near best in worlds", "people short of best"]
+    header.append("")
+    rows = []
+    for r in bt.table.to_dict("records"):
+        row = [level_text(bt.factor, r["level"]).replace(" a month", ""), money(r.get("backbone_dollars_per_month"))]
+        if bt.mid is not None:
+            row.append(percent(r[f"{bt.mid}_mean"]))
+        row += [_ci_pct(r[f"{bt.end}_mean"], r[f"{bt.end}_ci_low"], r[f"{bt.end}_ci_high"]),
+                number(r["people_mean"], 0), number(r["people_per_year_mean"], 0),
+                _ci_count({"mean": r["additional_mean"], "ci_low": r["additional_ci_low"],
+                           "ci_high": r["additional_ci_high"]}) if r["level"] != bt.status_quo else "(status quo)",
+                number(r["months_to_completion_mean"], 1), dollars(r["funder_dollars_per_person_mean"]),
+                dollars(r["all_dollars_per_person_mean"])]
+        if bt.decision is not None:
+            row += [percent(r["p_near"], 0), number(r["people_short_mean"], 0)]
+        flags = ["best" if r["best"] else f"within {share(bt.tolerance)}" if r["near_best"] else ""]
+        if r["thin"]:
+            flags.append(f"thin: {r['funder_dollars_per_person_valid']} of {r['runs']} runs")
+        row.append(", ".join(f for f in flags if f))
+        rows.append(row)
+    print(_table(header, rows, right=set(range(1, len(header) - 1))))
 
 
 # ---------------------------------------------------------------- report discover
@@ -769,8 +890,9 @@ def cmd_discover(args: argparse.Namespace, command: str) -> int:
     from cisim.interfaces.discovery_plots import write_figures
 
     results = Path(args.results)
-    if args.out:  # a stem, as for the other reports; a directory gets the files inside it
-        stem = Path(args.out) / "discover" if Path(args.out).is_dir() or args.out.endswith("/") else Path(args.out)
+    if args.out:  # a folder, as everywhere
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        stem = Path(args.out) / "discover"
     else:
         stem = results / "discover" if results.is_dir() else results.with_name(f"{results.stem}-discover")
     files: dict[str, Path] = {}
@@ -830,6 +952,33 @@ def _print_discovery(result, table) -> None:
         print("\n" + textwrap.fill("(quasi-p: how likely a box this dense would be if the input's restriction "
                                    "picked runs at random, a one-sided binomial test against the box without it; "
                                    "below 0.05 the restriction matters)", width=100, break_on_hyphens=False))
+
+
+def cmd_new(args: argparse.Namespace, command: str) -> int:
+    """Write a commented scenario for a funder's own community, and say what to run next."""
+    from cisim.experiments import metadata as meta
+    from cisim.model.scenario import bundled_names
+    from cisim.model.template import scenario_template
+
+    path = Path(args.file)
+    if path.suffix != ".toml":
+        raise ScenarioError(path, None, "expected a file name ending in .toml (for example my-county.toml)")
+    if path.exists() and not args.force:
+        raise ScenarioError(path, None, "exists already; choose another name, or add --force to overwrite it")
+    if not path.parent.is_dir():
+        raise ScenarioError(path, None, f"expected an existing folder to write into, but {path.parent} is none")
+    if args.like not in bundled_names():
+        raise ScenarioError("--like", None, f"expected a bundled scenario ({', '.join(bundled_names())}), "
+                            f"got {args.like!r}")
+    meta.write_text(path, scenario_template(args.like, name=path.stem))
+    load(path)  # what was written loads as a scenario
+    out = Path(DEFAULT_OUT) / f"backbone_investment-{_slug([path.stem])}"
+    print(f"Wrote {path}, a scenario like '{args.like}' to fill in with your own numbers. Then:\n"
+          f"  cisim validate {path}\n"
+          f"  cisim compare {path}                       # against the same organizations working alone\n"
+          f"  cisim sweep backbone_investment --scenario {path}\n"
+          f"  cisim report backbone {out}")
+    return 0
 
 
 def cmd_dashboard(args: argparse.Namespace, command: str) -> int:
@@ -1013,8 +1162,14 @@ def _add_experiment(p: argparse.ArgumentParser, what: str) -> None:
     from cisim.experiments.experiment import ALLOW, ALLOW_HELP
 
     p.add_argument("experiment", metavar="EXPERIMENT", help="path to an experiment file, or a bundled one's name")
+    p.add_argument("--scenario", default=None, metavar="FILE",
+                   help="run the design on this scenario (a path, or a bundled name) instead of the experiment "
+                        "file's, e.g. your own community's from 'cisim new'; the file's [changes] still apply")
+    p.add_argument("--set", action="extend", nargs="+", metavar="PATH=VALUE", default=[],
+                   help="change a value of the scenario after the file's [changes] (e.g. funder.budget=150000)")
     p.add_argument("--out", "-o", default=None, metavar="DIR",
-                   help=f"directory for {what} (default {DEFAULT_OUT}/<experiment name>/)")
+                   help=f"directory for {what} (default {DEFAULT_OUT}/<experiment name>/, with the scenario's "
+                        "name after it for --scenario and a digest of the changes for --set)")
     p.add_argument("--workers", "-w", type=_whole(1), default=None, metavar="N",
                    help="processes to run on (default: all local cores; one for a sweep of a few seconds); "
                         "the numbers do not depend on it")
@@ -1049,7 +1204,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="compare scenarios over replicates with common seeds (the main job)",
                        description="Run each scenario for the same seeds and compare them with the first: "
                                    "writes a figure (PNG, SVG), tables (CSV, Parquet) and metadata (JSON).")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="bundled name or path; the first is the baseline")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                   help="bundled name or path; the first is the baseline; one scenario alone is compared with its "
+                        "own organizations working alone (its isolated form)")
     _add_common(p, COMPARE_REPLICATES, COMPARE_UNCERTAINTY)
     p.set_defaults(func=cmd_compare)
 
@@ -1070,6 +1227,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="'large': accept an experiment beyond its limits; 'outside-paths': read files named outside "
                         "the folder of the file given and the bundled folders (repeat for both)")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("new", help="write a commented scenario of your own community to fill in",
+                       description="Write a scenario file for your own community, with every value a funder "
+                                   "knows (horizon, budget, organizations, sectors, population, the pathway's "
+                                   "steps and their costs) under a comment saying what it means, its unit and "
+                                   "its range. It extends a bundled scenario, whose calibrated behaviour it keeps.")
+    p.add_argument("file", metavar="FILE.toml", help="the file to write")
+    p.add_argument("--like", default="youth-homelessness", metavar="SCENARIO",
+                   help="the bundled scenario to start from (default youth-homelessness)")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("sweep", help="run an experiment file's design on all local cores",
                        description="Run every point x replicate of an experiment file (experiments/*.toml) "
@@ -1117,17 +1285,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="figures for a finished sweep: the backbone study, the ablation, or "
                                       "where a condition holds (discover)",
-                       description="Draw the report of a finished sweep: 'backbone' (outcome, cost per outcome "
-                                   "point and marginal return against the backbone's share; PNG, PDF, CSV), "
+                       description="Draw the report of a finished sweep: 'backbone' (for the scenario the runs "
+                                   "used: outcome, people helped and the funder's dollars per person at each level "
+                                   "of backbone money, what each step buys and how often each level is best across "
+                                   "plausible worlds; PNG, PDF, CSV and a board memo in Markdown and PDF), "
                                    "'ablation' (main effects and interactions of the conditions) or 'discover' "
                                    "(scenario discovery with PRIM: the box of the inputs where --where holds; "
                                    "PNG, SVG, CSV, Parquet, JSON).")
     p.add_argument("kind", choices=["backbone", "ablation", "discover"])
     p.add_argument("results", metavar="RESULTS", help="the --out directory of 'cisim sweep'; for discover also a "
                                                       "calibration's folder, or a .csv or .parquet table")
-    p.add_argument("--out", "-o", default=None, metavar="STEM",
-                   help="path and stem of the files (default RESULTS/<kind>); for discover a directory gets "
-                        "DIR/discover-*, and a table file's default is <table>-discover beside it")
+    p.add_argument("--out", "-o", default=None, metavar="DIR",
+                   help="folder for the files (default RESULTS): DIR/backbone.*, DIR/backbone-memo.md and .pdf, "
+                        "DIR/ablation.*, DIR/discover-*; for discover on a table file, <table>-discover beside it")
+    p.add_argument("--on-top", default=None, metavar="RESULTS2",
+                   help="backbone only: the results of 'cisim sweep backbone_on_top' (money on top of the grants), "
+                        "set beside the fixed-budget study in the memo")
     p.add_argument("--output", default="outcome_60", metavar="NAME",
                    help="the per-run output the ablation ranks effects on (default outcome_60)")
     p.add_argument("--where", default=None, metavar="EXPRESSION",
@@ -1181,9 +1354,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_out(args: argparse.Namespace) -> None:
-    """``--out`` names a directory (for ``report``, a file stem): say so before any work if it is a file."""
+    """``--out`` names a directory: say so before any work if it is a file."""
     out = getattr(args, "out", None)
-    if out and args.func is not cmd_report and Path(out).exists() and not Path(out).is_dir():
+    if out and Path(out).exists() and not Path(out).is_dir():
         raise ScenarioError("--out", None, f"expected a directory for the outputs, but {out} is a file")
 
 

@@ -87,6 +87,13 @@ def interval(mean: float, low: float, high: float, fmt: Callable[[float], str] =
     return f"{text} [{bound(low)}, {bound(high)}]"
 
 
+def horizon(months: int) -> str:
+    """A horizon as people say it: ``3 years``, ``1 year``, ``30 months``."""
+    if months % 12 == 0:
+        return count(months // 12, "year")
+    return count(months, "month")
+
+
 def count(n: int, thing: str) -> str:
     """``1 factor``, ``3 factors``: a count with its noun."""
     return f"{n} {thing}{'' if n == 1 else 's'}"
@@ -109,4 +116,4 @@ def plain(x: float, integer: bool = False) -> str:
     return f"{x:g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
 
 
-__all__ = ["NA", "count", "interval", "money", "number", "percent", "plain", "points", "seed_text", "share"]
+__all__ = ["NA", "count", "horizon", "interval", "money", "number", "percent", "plain", "points", "seed_text", "share"]

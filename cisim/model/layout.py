@@ -142,6 +142,7 @@ OUTPUTS = (
     "coalition_alive", "mean_alignment",
     "root_cause", "marginalized_access", "influence", "backbone_staff", "backbone_strength",
     "backbone_spend", "service_spend", "meeting_spend", "total_spend", "funds_raised", "unspent",
+    "funder_money", "backbone_income",
 )
 N_OUTPUTS = len(OUTPUTS)
 (O_OUTCOME, O_MAJ, O_MARG, O_GAP,
@@ -151,4 +152,5 @@ N_OUTPUTS = len(OUTPUTS)
  O_TW, O_TA, O_DENS, O_ACTIVE, O_JOINED, O_LEFT,
  O_ALIVE, O_ALIGN,
  O_ROOT, O_ACCESS, O_INFL, O_STAFF, O_STRENGTH,
- O_BB, O_SERV, O_MEET, O_TOTAL, O_RAISED, O_UNSPENT) = range(N_OUTPUTS)
+ O_BB, O_SERV, O_MEET, O_TOTAL, O_RAISED, O_UNSPENT,
+ O_FUNDER, O_BB_INCOME) = range(N_OUTPUTS)

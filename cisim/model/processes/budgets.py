@@ -31,6 +31,15 @@ def grants(P, G, r, start):
 
 
 @compiled
+def funder_money(P, G, r, start):
+    """What the funder paid this month ($): its grants (without the funds raised from others) and the
+    backbone's income, ``backbone.extra_budget`` included.  A share the backbone no longer gets once its
+    funding is withdrawn stays with the funder: it is not granted to services instead."""
+    funder = funder_budget(P, G, r)
+    return funder if start else funder * (1 - P[r, BB_SHARE]) + G[r, BB_INCOME]
+
+
+@compiled
 def meeting_cost(P, G, r, meetings):
     """What ``meetings`` a month cost one member ($): staff time, and more of it when no backbone staff
     convene and prepare them (``communication.member_burden``)."""

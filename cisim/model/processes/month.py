@@ -31,7 +31,7 @@ from cisim.model.processes.alignment import align_with_agenda
 from cisim.model.processes.allocation import allocate
 from cisim.model.processes.backbone import backbone_month
 from cisim.model.processes.books import keep_books
-from cisim.model.processes.budgets import budgets_and_meetings
+from cisim.model.processes.budgets import budgets_and_meetings, funder_money
 from cisim.model.processes.capacity import capacity, idle_money
 from cisim.model.processes.conditions import effective_conditions
 from cisim.model.processes.fundraising import fundraising
@@ -147,6 +147,7 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
     agenda_shares(PD, r, agenda)
     inflow, meet_total, service_total = budgets_and_meetings(P, G, r, start, meetings, exists, member, own, gweight,
                                                              budget, meet, service)
+    funder_paid = funder_money(P, G, r, start)
     pairs(P, r, exists, member, sector, home, trust, cap, fail, freq, convening, not start, mean_trust, degree,
           partners, n_partners, keep, tstats)
     coordination(P, r, e_reinforce, member, align, degree, q)
@@ -193,7 +194,7 @@ def month(r, t, P, PD, exists, member, sector, home, own, gweight, tolerance, al
         fundraising(P, G, r, coalition, visibility, gain)
         keep_books(G, r, inflow, service_total, meet_total, bb_spend, waste)
     record_outputs(PD, G, r, path, exists, member, align, cov, tstats, outcome, o_maj, o_marg, waste, below, low,
-                   infl, bb_spend, service_total, meet_total, out, out_cov, out_drop)
+                   infl, bb_spend, service_total, meet_total, funder_paid, out, out_cov, out_drop)
 
 
 @compiled(nogil=True)

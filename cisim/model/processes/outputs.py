@@ -13,9 +13,10 @@ PERSON = 1e-6
 
 @compiled(inline=True)
 def record_outputs(PD, G, r, path, exists, member, align, cov, tstats, outcome, o_maj, o_marg, waste, below, low,
-                   influence, bb_spend, service_total, meet_total, out, out_cov, out_drop):
+                   influence, bb_spend, service_total, meet_total, funder_paid, out, out_cov, out_drop):
     """Write run r's outputs (``out[r]``, names in ``cisim.model.layout.OUTPUTS``), coverage per step
-    (``out_cov[r]``) and drop-outs per step (``out_drop[r]``)."""
+    (``out_cov[r]``) and drop-outs per step (``out_drop[r]``); ``funder_paid`` is what the funder paid this
+    month (``processes.budgets.funder_money``)."""
     n_exist = 0.0
     align_sum = 0.0
     active = 0.0
@@ -76,3 +77,5 @@ def record_outputs(PD, G, r, path, exists, member, align, cov, tstats, outcome, 
     out[r, L.O_TOTAL] = total
     out[r, L.O_RAISED] = G[r, L.RAISED]
     out[r, L.O_UNSPENT] = G[r, L.BB_RESERVE]
+    out[r, L.O_FUNDER] = funder_paid
+    out[r, L.O_BB_INCOME] = G[r, L.BB_INCOME]
