@@ -31,7 +31,7 @@ def test_every_value_a_funder_edits_has_its_meaning_unit_and_range_above_it(tmp_
     text = scenario_template()
     lines = text.splitlines()
     keys = [k for k, line in enumerate(lines) if re.match(r"^[a-z_]+ = ", line)
-            and not line.startswith(("extends", "replace", "name", "label", "description"))]
+            and not line.startswith(("extends", "replace", "name", "description"))]
     assert len(keys) > 40
     for k in keys:
         assert lines[k - 1].startswith("# "), lines[k]
@@ -40,7 +40,9 @@ def test_every_value_a_funder_edits_has_its_meaning_unit_and_range_above_it(tmp_
             key = path.split(".", 1)[1]
             at = next(k for k, line in enumerate(lines) if line.startswith(f"{key} = "))
             assert re.search(r"\(.+, [-0-9.e+]+ to [-0-9.e+]+\)\.$", lines[at - 1]), lines[at - 1]
-    assert "serving them all costs" in text and "$480,000 a month in all" in text
+    # youth-homelessness: 24 x $20,000 x 0.5 own + $240,000; 4,000 x 0.011 x (0.7 + 0.3 x 1.5) = 50.6 entrants
+    assert "$480,000 a month in all" in text and "$19,200 a month goes to the backbone" in text
+    assert "= 51 x $8,710" in text and "Serving them all costs" in text
 
 
 def test_a_funders_edits_are_read_back(tmp_path):

@@ -71,23 +71,33 @@ def _money(x: float) -> str:
 
 
 def _worked(sc: Scenario) -> list[str]:
-    """The money in all, and what serving everyone who enters need costs, from the values written."""
+    """The money in all, and what serving everyone who enters need costs, from the values written: the
+    check a funder can redo by hand to see whether the pathway's costs and the money are of one scale."""
     size, mean = sc.get("coalition.size"), sc.get("coalition.budget_mean")
     own_share, funder = sc.get("coalition.own_funds_share"), sc.get("funder.budget")
+    share, extra = sc.get("backbone.budget_share"), sc.get("backbone.extra_budget")
     own = size * mean * own_share
-    entrants = sc.get("problem.population") * sc.get("problem.incidence")
+    earmarked = sum(d.get("extra_funding", 0.0) for d in sc.domains.values())
+    services = own + funder * (1 - share) + earmarked
+    marg, need = sc.get("problem.marginalized_share"), sc.get("problem.marginalized_need")
+    entrants = sc.get("problem.population") * sc.get("problem.incidence") * ((1 - marg) + marg * need)
     per_person = sum(d["need_rate"] * d["duration"] * d["unit_cost"] for d in sc.domains.values())
     cost = entrants * per_person
-    money = own + funder
+    backbone = funder * share + extra
     return [
         f"# Money: {int(size)} organizations averaging {_money(mean)} a month, {own_share:g} of it their own",
-        f"# funds ({_money(own)} a month), plus the funder's {_money(funder)} a month: {_money(money)} a month "
-        "in all.",
-        f"# Need: about {entrants:,.0f} {sc.outcome_people} enter need a month (population x incidence, before "
-        "relapses);",
-        f"# serving them all costs entrants x sum(need_rate x duration x unit_cost) = {entrants:,.0f} x "
-        f"{_money(per_person)} = about {_money(cost)} a month, {cost / money:.2f} of the money.",
-        "# (These two lines are worked from the values below as written; work them again for your own.)",
+        f"# funds ({_money(own)} a month), plus the funder's {_money(funder)} a month: {_money(own + funder)} a "
+        "month in all,",
+        f"# of which {_money(backbone)} a month goes to the backbone ({share:g} of the funder's budget"
+        + (f" plus {_money(extra)} on top" if extra else "") + f") and {_money(services)} to services"
+        + (" (earmarked money included)." if earmarked else "."),
+        f"# Need: at most about {entrants:,.0f} {sc.outcome_people} enter need a month (population x incidence,",
+        f"# the marginalized {marg:g} at {need:g} times the rate; fewer once some are on the pathway or helped).",
+        f"# Serving them all costs entrants x sum(need_rate x duration x unit_cost) = {entrants:,.0f} x "
+        f"{_money(per_person)}",
+        f"# = about {_money(cost)} a month, {cost / services:.2f} of the money for services."
+        if services > 0 else f"# = about {_money(cost)} a month, with no money for services.",
+        "# (Worked from the values below as written; work them again with your own.)",
     ]
 
 
@@ -109,7 +119,7 @@ def scenario_template(like: str = DEFAULT_LIKE, name: str | None = None) -> str:
         "Describe your community, the problem and the coalition in a few sentences.",
         '"""',
         "",
-        _comment(MONTHS).replace("Months simulated: Months simulated", "Horizon: Months simulated"),
+        f"# Horizon: how many months to simulate ({MONTHS.unit}, {_range(MONTHS)}).",
         f"months = {sc.months}",
         "",
         "# The words the reports use for your people and your outcome.",
@@ -137,7 +147,7 @@ def scenario_template(like: str = DEFAULT_LIKE, name: str | None = None) -> str:
     lines += ["", "# The sectors the organizations come from: their shares of the organizations (summing to 1)",
               "# and the steps they work on at home (names of [domains.*] tables above)."]
     for sname, s in sc.sectors.items():
-        lines += ["", f"[sectors.{_key(sname)}]", f"label = {_value(s['label'])}",
+        lines += ["", f"[sectors.{_key(sname)}]", "# What the sector is, in words.", f"label = {_value(s['label'])}",
                   "# Share of the organizations in this sector (0 to 1; all sectors sum to 1).",
                   f"share = {_value(float(s['share']))}",
                   "# The steps this sector works on at home (it can work on others, less well).",
