@@ -966,13 +966,13 @@ def cmd_new(args: argparse.Namespace, command: str) -> int:
     if path.exists() and not args.force:
         raise ScenarioError(path, None, "exists already; choose another name, or add --force to overwrite it")
     if not path.parent.is_dir():
-        raise ScenarioError(path, None, f"expected an existing folder to write into, but {path.parent} is none")
+        raise ScenarioError(path, None, f"expected an existing folder to write into; {path.parent} does not exist")
     if args.like not in bundled_names():
         raise ScenarioError("--like", None, f"expected a bundled scenario ({', '.join(bundled_names())}), "
                             f"got {args.like!r}")
     meta.write_text(path, scenario_template(args.like, name=path.stem))
     load(path)  # what was written loads as a scenario
-    out = Path(DEFAULT_OUT) / f"backbone_investment-{_slug([path.stem])}"
+    out = Path(DEFAULT_OUT) / _slug(["backbone_investment", path.stem])  # the folder sweep --scenario writes
     print(f"Wrote {path}, a scenario like '{args.like}' to fill in with your own numbers. Then:\n"
           f"  cisim validate {path}\n"
           f"  cisim compare {path}                       # against the same organizations working alone\n"
@@ -1327,10 +1327,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("dashboard", help="the classroom dashboard: drive a live model from sliders in a browser",
-                       description="Serve the dashboard (a Mesa SolaraViz app) on 127.0.0.1 and print its address: "
-                                   "a preset picker, sliders for the conditions, the backbone's budget, the "
-                                   "coalition's size and the seed, play, step and reset, and four views that redraw "
-                                   "every step. Ctrl-C stops it.")
+                       description="Serve the dashboard on 127.0.0.1 and print its address: the coalition and the "
+                                   "same organizations working alone, stepped together from one seed, with play, "
+                                   "step, reset and speed, sliders for the conditions and the backbone that act on "
+                                   "the running coalition (marked on the time charts), a preset, seed and size for "
+                                   "the next run, four views that redraw every month and an Info panel. The first "
+                                   "start fetches the page's browser files (once). Ctrl-C stops it.")
     p.add_argument("--port", "-p", type=_whole(0), default=8765, metavar="P",
                    help="port on 127.0.0.1 (default 8765; 0 picks a free one)")
     p.add_argument("--preset", default=None, metavar="SCENARIO",

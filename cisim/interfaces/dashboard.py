@@ -162,12 +162,81 @@ class LoopbackHostOnly:
             await send({"type": "http.response.body", "body": REFUSED})
 
 
+FETCH_COMMAND = "uv run python -m cisim.interfaces.dashboard --fetch-browser-files"
+
+
+def missing_files_page(missing: Sequence[str]) -> bytes:
+    """The page shown instead of a blank one when the browser files are not on this computer and the
+    internet (where solara's server would fetch them from) cannot be reached."""
+    items = "".join(f"<li><code>{p}</code></li>" for p in missing)
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>cisim dashboard: files missing</title>"
+        "<style>body{font-family:sans-serif;max-width:46rem;margin:3rem auto;font-size:1.2rem;line-height:1.5}"
+        "code{background:#f1f1f1;padding:0 .3em}</style></head><body class='cisim-missing-files'>"
+        "<h1>The dashboard needs files that are not on this computer yet</h1>"
+        "<p>The page is drawn by browser files (solara's front end) that are fetched from the internet once and "
+        "then kept. This computer has not fetched them and cannot reach the internet now. Missing:</p>"
+        f"<ul>{items}</ul>"
+        "<p>On this computer, while connected to the internet, run in the cisim folder:</p>"
+        f"<p><code>{FETCH_COMMAND}</code></p>"
+        "<p>(or start <code>uv run cisim dashboard</code> once while online: it fetches them itself), then reload "
+        "this page. After that the dashboard works without internet.</p></body></html>").encode()
+
+
+def cdn_reachable(timeout: float = 3.0) -> bool:
+    """Whether solara's server can fetch browser files from its CDN right now."""
+    from solara import settings
+
+    try:
+        with urllib.request.urlopen(f"{settings.assets.cdn.rstrip('/')}/{browser_packages()[-1]}/package.json",
+                                    timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+class BrowserFilesOrMessage:
+    """ASGI middleware: when the page's browser files are missing and cannot be fetched, every page load
+    gets a page that says what to run (503) instead of a page that stays blank."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and not path.startswith(("/_solara", "/static", "/jupyter")):
+            missing = missing_browser_packages()
+            if missing and not cdn_reachable():
+                body = missing_files_page(missing)
+                headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", b"%d" % len(body)),
+                           (b"cache-control", b"no-store"), (b"x-cisim-page", b"missing-files")]
+                await send({"type": "http.response.start", "status": 503, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 def loopback_app():
-    """The app uvicorn serves (``--factory``): solara's Starlette app, behind the Host check."""
+    """The app uvicorn serves (``--factory``): solara's Starlette app, behind the Host check, with a page
+    that says what to run when the browser files are missing."""
     os.environ.setdefault("SOLARA_APP", APP)
     from solara.server.starlette import app
 
-    return LoopbackHostOnly(app)
+    warm_up()
+    return LoopbackHostOnly(BrowserFilesOrMessage(app))
+
+
+def warm_up() -> None:
+    """Build both runs and draw every view once before the server answers (the model's compiled kernel and
+    matplotlib's fonts load here), so the first page shows its views within a few seconds."""
+    from cisim.interfaces.classroom import Classroom
+    from cisim.interfaces.views import VIEWS, view_png
+
+    room = Classroom()
+    room.step()
+    for view in VIEWS:
+        view.headline(room)
+        view_png(view.key, room)
 
 
 def server_env(preset: str | None = None) -> dict[str, str]:
@@ -203,6 +272,9 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = START_TI
             with urllib.request.urlopen(url, timeout=5) as response:
                 if response.status == 200:
                     return
+        except urllib.error.HTTPError as exc:
+            if exc.code == 503 and exc.headers.get("x-cisim-page") == "missing-files":
+                return  # it answers, with the page that says what to run
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             pass
         time.sleep(0.25)
@@ -248,11 +320,13 @@ def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
 
 # ---------------------------------------------------------------- the page's browser files
 #
-# The page's JavaScript and CSS (solara's Vue app and RequireJS) are npm packages that
-# solara's server fetches from a CDN on first use and keeps in a cache.  A computer that
-# will have no internet in class can fill the cache beforehand (opening the dashboard once
-# while online does it too), with npm:
+# The page's JavaScript and CSS (solara's Vue app and RequireJS) are npm packages that solara's
+# server would fetch from a CDN on first use and keep in a cache.  ``cisim dashboard`` fills the
+# cache itself when it starts (from the npm registry, once), so a computer that has started it
+# once while online works offline; this does the same without starting the server:
 #     uv run python -m cisim.interfaces.dashboard --fetch-browser-files
+# Without the files and without internet, every page load gets a page saying what to run
+# (``BrowserFilesOrMessage``), never a blank one.
 
 def browser_packages() -> list[str]:
     """The npm packages (``name@version``) the page loads through solara's server, read from solara's page
@@ -280,19 +354,33 @@ def missing_browser_packages(cache: Path | None = None) -> list[str]:
     return [p for p in browser_packages() if not (cache / p / "package.json").is_file()]
 
 
-def browser_files_note(cache: Path | None = None) -> str | None:
-    """What to tell a teacher when the page's browser files are not cached: online, solara fetches
-    them on the first page load; offline, the page would never load."""
-    missing = missing_browser_packages(cache)
-    if not missing:
-        return None
-    return (f"note: {len(missing)} of the page's browser packages are not cached yet; the first page load "
-            f"fetches them from the internet. On a computer without internet, run "
-            f"'python -m cisim.interfaces.dashboard --fetch-browser-files' (needs npm) while online first.")
+def _npm_pack(npm: str, spec: str, tmp: Path) -> Path:
+    done = subprocess.run([npm, "pack", spec, "--pack-destination", str(tmp), "--silent"], cwd=tmp,
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise DashboardError(f"npm pack {spec} failed: {done.stderr.strip() or done.stdout.strip()}")
+    return tmp / done.stdout.strip().splitlines()[-1]
+
+
+def _registry_tarball(spec: str, tmp: Path, timeout: float = 60.0) -> Path:
+    """A package's tarball from the npm registry, as ``npm pack`` would fetch it (for computers without npm)."""
+    name, _, version = spec.rpartition("@")
+    registry = os.environ.get("npm_config_registry") or "https://registry.npmjs.org/"
+    url = f"{registry.rstrip('/')}/{name}/-/{name.rsplit('/', 1)[-1]}-{version}.tgz"
+    target = tmp / f"{name.replace('/', '-').lstrip('@')}-{version}.tgz"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(target, "wb") as out:
+            out.write(response.read())
+    except (urllib.error.URLError, OSError) as exc:
+        raise DashboardError(f"could not fetch {spec} from the npm registry ({exc}); connect to the internet "
+                             f"and run '{FETCH_COMMAND}'") from None
+    return target
 
 
 def fetch_browser_files(cache: Path | None = None, npm: str | None = None) -> list[str]:
-    """Put the page's npm packages into solara's cache with ``npm pack``; returns the packages fetched."""
+    """Put the page's npm packages into solara's cache, straight from the npm registry (or with ``npm pack``,
+    which knows a proxy npm is set up for, when that fails and npm is installed; ``npm=""``: never);
+    returns the packages fetched."""
     import shutil
     import tarfile
     import tempfile
@@ -301,16 +389,15 @@ def fetch_browser_files(cache: Path | None = None, npm: str | None = None) -> li
     todo = missing_browser_packages(cache)
     if not todo:
         return []
-    npm = npm or shutil.which("npm")
-    if npm is None:
-        raise DashboardError("npm is needed to fetch the page's browser files (Debian: apt-get install npm)")
+    npm = shutil.which("npm") if npm is None else npm  # "": without npm
     with tempfile.TemporaryDirectory() as tmp:
         for spec in todo:
-            done = subprocess.run([npm, "pack", spec, "--pack-destination", tmp, "--silent"], cwd=tmp,
-                                  capture_output=True, text=True, timeout=600)
-            if done.returncode != 0:
-                raise DashboardError(f"npm pack {spec} failed: {done.stderr.strip() or done.stdout.strip()}")
-            tarball = Path(tmp) / done.stdout.strip().splitlines()[-1]
+            try:
+                tarball = _registry_tarball(spec, Path(tmp))
+            except DashboardError:
+                if not npm:
+                    raise
+                tarball = _npm_pack(npm, spec, Path(tmp))
             target = cache / spec
             staging = Path(tempfile.mkdtemp(prefix=".cisim-", dir=tmp))
             with tarfile.open(tarball) as tar:
@@ -337,10 +424,14 @@ def serve(port: int = DEFAULT_PORT, open_browser: bool = True, preset: str | Non
         port = free_port()
     check_port(port)
     print("Starting the dashboard (the first start takes up to a minute) ...", file=sys.stderr, flush=True)
-    with contextlib.suppress(Exception):  # a note only: never stop the dashboard over it
-        note = browser_files_note()
-        if note:
-            print(note, file=sys.stderr, flush=True)
+    with contextlib.suppress(Exception):  # never stop the dashboard over it: the page says what to run
+        if missing_browser_packages():
+            print("Fetching the page's browser files (once; afterwards the dashboard works offline) ...",
+                  file=sys.stderr, flush=True)
+            try:
+                fetch_browser_files()
+            except DashboardError as exc:
+                print(f"note: {exc}; the page will say what to run", file=sys.stderr, flush=True)
     with _stop_on_signals():
         try:
             process, url = start(port, preset)  # stops the server itself if interrupted while starting
@@ -373,7 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m cisim.interfaces.dashboard", description=main.__doc__)
     parser.add_argument("--fetch-browser-files", action="store_true",
-                        help="fetch the page's npm packages with npm into solara's cache (if missing)")
+                        help="fetch the page's browser files (npm packages) into solara's cache, if missing")
     args = parser.parse_args(argv)
     if not args.fetch_browser_files:
         parser.print_help()

@@ -96,8 +96,9 @@ QUESTIONS = (
     "The coalition pays for planning, meetings and backbone staff before anything improves, and at first does "
     "worse than working alone. How many months until it pulls ahead for good (Figure 1), and what is happening "
     "to trust meanwhile (Figure 3)? What would a board that reviews results after one year conclude?",
-    "In the dashboard, switch off one condition at a time with the same seed. Which ones leave the coalition "
-    "no better than working alone, or worse, and why? Would the same be true of a coalition you know?",
+    "In the dashboard, switch off one condition at a time with the same seed, from month 0 or in the middle "
+    "of the run (at month 24, say). Which ones leave the coalition no better than working alone, or worse, "
+    "and why? Would the same be true of a coalition you know?",
     "Does working together help the marginalized group as much as the majority (Figure 4)? Which steps lower "
     "their barriers? What does the community voice slider change, and what else could close the gap?",
 )
@@ -298,14 +299,15 @@ def _draw_equity(fig: Figure, result: CompareResult, seed: int) -> None:
 
 
 def _draw_networks(fig: Figure, result: CompareResult, seed: int) -> None:
-    from cisim.interfaces.views import ClassroomModel, draw_view, network_handles
+    from cisim.interfaces.classroom import ClassroomModel
+    from cisim.interfaces.views import draw_network, network_handles
 
     model = ClassroomModel.from_preset("collective", seed)
     axes = fig.subplots(1, len(NETWORK_MONTHS))
     for ax, month in zip(axes, NETWORK_MONTHS):
         while model.month < min(month, model.setting.months):
             model.step()
-        draw_view("network", model, ax, scale=0.55, labels=False)
+        draw_network(model, ax, scale=0.55, labels=False)
         members = int(model.world.member[0].sum())
         ax.set_title(f"Month {model.month}\n{members} of {model.size} members", loc="center", fontsize=9.5)
     fig.legend(handles=network_handles(model, sectors=True), loc="outside lower center", ncol=5, frameon=False)
@@ -334,8 +336,9 @@ FIGURES = (
     _Figure("lesson-figure-5-coalition", "Figure 5. One coalition growing together",
             "The collective scenario's coalition for the first seed, as the dashboard draws it: a dot per "
             "organization (colour: sector, size: budget), a line between members who trust each other enough to "
-            "coordinate (dark across sectors), grey for organizations that are not members (some never joined, "
-            "some left; others join later). Trust grows within sectors first; ties across sectors take years.",
+            "coordinate (each member's strongest ties; dark across sectors), grey for organizations that are "
+            "not members (some never joined, some left; others join later). Trust grows within sectors first; "
+            "ties across sectors take years.",
             _draw_networks, (13, 4.6), 3.4),
 )
 
@@ -641,7 +644,7 @@ def _write_pages(pdf: PdfPages, result: CompareResult, seed: int, replicates: in
     page.heading("What each condition does in the model", 15)
     page.paragraph("Each condition is a level from 0 (absent) to 1 (full). Isolated has all of them at 0 and no "
                    "backbone; collective has them at 1 (community voice at 0.5) and a backbone. In the dashboard, "
-                   "each has a slider.", 10, color=MUTED)
+                   "each has a slider that acts on the running coalition.", 10, color=MUTED)
     for name, text in CONDITIONS:
         page.item(name, text)
     page.item("And in both", ALSO)
@@ -665,14 +668,17 @@ def _write_pages(pdf: PdfPages, result: CompareResult, seed: int, replicates: in
     page.item("Figure 5, live", "")
     page.code(commands[FIGURES[-1].name][1])
     page.heading("The same thing live", 12)
-    page.paragraph("The command cisim dashboard opens the model in a browser: choose a preset, move the sliders, "
-                   "press Reset, then Step or Play. The dashed line in the outcome view is always the same "
-                   "organizations working alone.", 10)
+    page.paragraph("The command cisim dashboard opens the model in a browser: the coalition and the same "
+                   "organizations working alone run side by side from one seed, a month a step. Press Play or "
+                   "Step; move a condition's slider or switch the backbone's funding off in the middle of the run "
+                   "and the time charts mark the month; Keep this run leaves it as a faint line for comparison, "
+                   "and Reset starts again from month 0.", 10)
     page.heading("What the numbers are, and are not", 12)
     page.paragraph("cisim is a model for thinking, not a forecast: its mechanisms come from research on "
                    "collaboration, but most of its numbers are assumptions that anyone can change in a scenario "
                    "file. Use it to ask why something happens and what would change it, not how many people a real "
-                   "coalition will help. Its coalition's gain, about a quarter better than working alone after "
-                   "five years, is set to lie within what evaluated coalitions achieved (Communities That Care, "
-                   "PROSPER: 10% to 35% better over four to six years), and it takes years, as theirs did.", 10)
+                   f"coalition will help. Its coalition's gain, {_pct(findings(result)['relative_gain'])} better "
+                   f"than working alone after {_months(result)} months in these runs, is set to lie within what "
+                   "evaluated coalitions achieved (Communities That Care, PROSPER: 10% to 35% better over four to "
+                   "six years), and it takes years, as theirs did.", 10)
     page.save(pdf)

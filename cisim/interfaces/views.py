@@ -1,18 +1,17 @@
 """What the classroom dashboard shows, drawn with matplotlib alone (the page is ``cisim.interfaces.app``).
 
-The model as the dashboard's controls describe it (``ClassroomModel``), its isolated
-baseline (the same organizations, same seed, each working alone), and four views
-of a month: the coalition as a network, coverage against need in each service
-domain, the population outcome beside the baseline, and the equity gap.  Each view
-has a title, a headline with the month's numbers and a one-line caption for people
-who have never seen the model.  ``draw_view`` draws a view as a ``Figure`` (files,
-handouts); ``view_png`` renders it as the page shows it, so the benchmark times
-exactly what the page does.
+Four views of a ``Classroom`` (the coalition and the same organizations working alone,
+stepped together from one seed): who gets helped over time, where people wait and give
+up on the pathway this month, trust and members over time, and the coalition as a
+network.  The time charts mark every switch made during the run and show kept runs as
+faint lines.  Each view has a title, a headline with the month's numbers and a one-line
+caption for people who have never seen the model.  ``draw_view`` draws a view as a
+``Figure`` (files, handouts); ``view_png`` renders it as the page shows it, so the
+benchmark times exactly what the page does.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import math
 import textwrap
@@ -27,158 +26,33 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MultipleLocator, PercentFormatter
+from matplotlib.ticker import MaxNLocator, MultipleLocator, PercentFormatter
 
-from cisim.experiments.labels import label
+from cisim.interfaces.classroom import Classroom, ClassroomModel
 from cisim.model import layout as L
 from cisim.model.coalition import CoalitionModel
-from cisim.model.formats import money, number, percent, share
+from cisim.model.formats import money, number, percent
 from cisim.model.processes.setup import has_coalition
-from cisim.model.scenario import ISOLATED_CHANGES, load
-from cisim.model.schema import BY_PATH, COLUMN, CONDITIONS
-
-DEFAULT_PRESET = "collective"
+from cisim.model.schema import COLUMN
 
 # Okabe-Ito (as cisim.interfaces.plots): distinguishable with the common colour-vision deficiencies.
 SECTOR_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 RUN_COLOR = "#0072B2"
-ALONE_COLOR = "#7a7a7a"
-GAP_COLOR = "#D55E00"
-OK_COLOR = "#0072B2"
-DUPLICATE_COLOR = "#E69F00"
+ALONE_COLOR = "#6f6f6f"
+SWITCH_COLOR = "#D55E00"
 LEFT_COLOR = "#d4d4d4"
+WITHIN_COLOR = "#56B4E9"
 
-FIGSIZE = (6.4, 4.3)  # inches; at DPI this is about the width of half a projected screen
-DPI = 90
-FONT = 11.5
-COVERAGE_MAX = 1.6  # the coverage axis ends here; more effort than that is written as a number
-
-# The conditions the dashboard has a slider for, by the short names of cisim.model.coalition.ALIASES.
-CONDITION_LABELS = {name: label(f"conditions.{name}") for name in (*CONDITIONS, "community_voice")}
-
-
-# ---------------------------------------------------------------- the model the dashboard drives
-
-def parse_seed(value: Any) -> tuple[int, str]:
-    """The seed from a slider or the seed text box (which hands over text), and a notice if it was not usable."""
-    text = str(value).strip()
-    try:
-        seed = int(text)
-    except ValueError:
-        return 0, f"The seed must be a whole number, got {text!r}; using seed 0."
-    if seed < 0:
-        return 0, f"The seed must be 0 or more, got {seed}; using seed 0."
-    return seed, ""
-
-
-def _slider_value(name: str, value: Any) -> float | int:
-    """A slider value as the scenario expects it: in range, and without float noise from the slider's steps."""
-    path = {"backbone_share": "backbone.budget_share", "size": "coalition.size"}.get(name, f"conditions.{name}")
-    field = BY_PATH[path]
-    if field.integer:
-        return int(min(field.hi, max(field.lo, round(float(value)))))
-    return float(min(field.hi, max(field.lo, round(float(value), 6))))
-
-
-class ClassroomModel(CoalitionModel):
-    """A ``CoalitionModel`` built the way the dashboard's controls describe it.
-
-    SolaraViz rebuilds the model on Reset by calling this class with the control values,
-    so every control is a keyword argument here (``None`` keeps the preset's value).
-
-    Args:
-        preset: a bundled scenario name.
-        seed: the seed (text from the seed box is accepted; anything that is not a whole
-            number falls back to 0 with a notice shown on the page).
-        common_agenda, shared_measurement, mutually_reinforcing, continuous_communication,
-        community_voice: condition levels, 0..1.
-        backbone_share: share of the funder's budget given to the backbone.
-        size: number of organizations.
-    """
-
-    def __init__(self, preset: str = DEFAULT_PRESET, seed: int | str = 0, *,
-                 common_agenda: float | None = None, shared_measurement: float | None = None,
-                 mutually_reinforcing: float | None = None, continuous_communication: float | None = None,
-                 community_voice: float | None = None, backbone_share: float | None = None,
-                 size: int | None = None):
-        seed_value, notice = parse_seed(seed)
-        given = {"common_agenda": common_agenda, "shared_measurement": shared_measurement,
-                 "mutually_reinforcing": mutually_reinforcing, "continuous_communication": continuous_communication,
-                 "community_voice": community_voice, "backbone_share": backbone_share, "size": size}
-        values = {k: _slider_value(k, v) for k, v in given.items() if v is not None}
-        super().__init__(preset, rng=seed_value, **values)
-        self.preset = preset
-        self.seed = seed_value
-        self.notice = notice
-        self._view_cache: dict[str, Any] = {}
-
-    @classmethod
-    def from_preset(cls, preset: str, seed: int = 0) -> ClassroomModel:
-        return cls(preset, seed, **preset_values(preset))
-
-    @property
-    def size(self) -> int:
-        return len(self.organizations)
-
-    def step(self) -> None:
-        if self.world.month >= self.setting.months:
-            self.running = False
-            return
-        super().step()
-
-
-def preset_values(preset: str) -> dict[str, float | int]:
-    """The control values of a bundled scenario."""
-    s = load(preset)
-    values: dict[str, float | int] = {name: float(s.get(f"conditions.{name}")) for name in CONDITION_LABELS}
-    values["backbone_share"] = float(s.get("backbone.budget_share"))
-    values["size"] = int(s.get("coalition.size"))
-    return values
-
-
-def preset_summary(preset: str) -> str:
-    """The first sentence of a preset's description."""
-    text = " ".join(load(preset).description.split())
-    first = text.split(". ")[0].rstrip(".")
-    return first + "." if first else ""
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """The isolated run of a preset for one seed and size: what the organizations do alone."""
-
-    outcome: np.ndarray
-    equity_gap: np.ndarray
-
-
-@functools.lru_cache(maxsize=128)
-def isolated_baseline(preset: str, seed: int, size: int) -> Baseline:
-    """The preset with no conditions and no backbone, for the same seed and size, run to the end.
-
-    The same seed draws the same organizations, budgets and starting trust, so the two
-    runs differ only in how the organizations work; for the ``collective`` preset this
-    is the bundled ``isolated`` scenario.
-    """
-    setting = load(preset).replace({**ISOLATED_CHANGES, "coalition.size": int(size)})
-    model = CoalitionModel(setting, rng=int(seed))
-    while model.running:
-        model.step()
-    rows = model.datacollector.array()
-    outcome = rows[:, L.O_OUTCOME].copy()
-    gap = rows[:, L.O_GAP].copy()
-    outcome.flags.writeable = False
-    gap.flags.writeable = False
-    return Baseline(outcome=outcome, equity_gap=gap)
-
-
-def baseline_for(model: ClassroomModel) -> Baseline:
-    return isolated_baseline(model.preset, model.seed, model.size)
+FIGSIZE = (6.4, 3.5)  # inches; at DPI about the size of a quarter of a projected 1366x768 screen
+DPI = 100
+FONT = 11.0
 
 
 # ---------------------------------------------------------------- what the views show
 
-def _history(model: CoalitionModel, output: str) -> np.ndarray:
-    return model.datacollector.array()[:, L.OUTPUTS.index(output)]
+def _history(model: CoalitionModel, column: int) -> np.ndarray:
+    """One output (a ``layout.O_*`` column) from month 0 to now."""
+    return model.datacollector.array()[:, column]
 
 
 def _in_coalition(model: CoalitionModel) -> bool:
@@ -200,20 +74,35 @@ def trusted_ties(model: CoalitionModel) -> np.ndarray:
     return np.argwhere(np.triu(mutual & member[:, None] & member[None, :], 1))
 
 
-def effort_per_domain(model: ClassroomModel) -> np.ndarray:
-    """Places bought at each step as a share of the people wanting one (1 = enough for everyone, if nobody
-    were served twice); the part above coverage went unused or to people someone already served."""
-    w = model.world
-    demand = w.path[0, L.WAIT:L.SERVE + 2].sum(axis=0)
-    bought = w.served[0].sum(axis=0)
-    return np.divide(bought, demand, out=np.ones_like(bought), where=demand > 0)
+def strongest_ties(model: CoalitionModel) -> np.ndarray:
+    """The trusted ties the network draws, (ties, 2) with i < j: each member's strongest ones, as many as it
+    needs to coordinate fully (``behaviour.coordination_ties``).  All of them would be a hairball at 40
+    organizations; these show who works with whom."""
+    ties = trusted_ties(model)
+    if len(ties) == 0:
+        return ties
+    k = max(1, int(model.world.P[0, COLUMN["behaviour.coordination_ties"]]))
+    trust = model.trust_matrix()
+    strength = np.minimum(trust[ties[:, 0], ties[:, 1]], trust[ties[:, 1], ties[:, 0]])
+    keep = np.zeros(len(ties), dtype=bool)
+    for end in (0, 1):
+        for i in np.unique(ties[:, end]):
+            mine = np.flatnonzero((ties[:, 0] == i) | (ties[:, 1] == i))
+            keep[mine[np.argsort(-strength[mine], kind="stable")[:k]]] = True
+    return ties[keep]
+
+
+def waiting_per_step(model: CoalitionModel) -> np.ndarray:
+    """People waiting for a place at each step now (both groups)."""
+    return model.world.path[0, L.WAIT:L.WAIT + 2].sum(axis=0)
 
 
 def _month_text(model: CoalitionModel) -> str:
     return "month 0 (before the initiative)" if model.month == 0 else f"month {model.month}"
 
 
-def network_headline(model: ClassroomModel) -> str:
+def network_headline(room: Classroom) -> str:
+    model = room.together
     n = len(model.organizations)
     if not _in_coalition(model):
         if has_coalition(model.world.P, 0):
@@ -224,45 +113,39 @@ def network_headline(model: ClassroomModel) -> str:
     ties = trusted_ties(model)
     sector = model.world.sector[0]
     across = int(np.sum(sector[ties[:, 0]] != sector[ties[:, 1]])) if len(ties) else 0
-    return f"{members} of {n} organizations are members · {len(ties)} trusted ties, {across} across sectors"
+    return (f"{members} of {n} are members · {len(ties)} trusted ties, {across} across sectors · "
+            f"drawn: the {len(strongest_ties(model))} strongest")
 
 
-def coverage_headline(model: ClassroomModel) -> str:
-    cov = model.world.out_cov[0]
-    labels = model.setting.domain_labels
-    floor = model.setting.get("problem.coverage_floor")
-    weakest = int(np.argmin(cov))
-    gaps = int(np.sum(cov < floor))
-    waste = float(model.world.out[0, L.O_WASTE])
-    return (f"Weakest: {labels[weakest]} ({percent(cov[weakest], 0)}) · {gaps} of {len(cov)} services are gaps · "
-            f"{money(waste)} a month on places nobody used")
+def outcome_headline(room: Classroom) -> str:
+    t, a = room.together, room.alone
+    return (f"At {_month_text(t)}: together {percent(t.outcome, 0)} helped · alone {percent(a.outcome, 0)} · "
+            f"equity gap {100 * t.world.out[0, L.O_GAP]:.0f} and {100 * a.world.out[0, L.O_GAP]:.0f} points")
 
 
-def outcome_headline(model: ClassroomModel) -> str:
-    base = baseline_for(model).outcome
-    now = model.outcome
-    alone = base[min(model.month, len(base) - 1)]
-    out = model.world.out[0]
-    through, gave_up = number(out[L.O_COMPLETED], 0), number(out[L.O_DROPPED], 0)
-    return (f"At {_month_text(model)}: {percent(now, 0)} helped ({through} a month through, {gave_up} give up)"
-            f" · working alone: {percent(alone, 0)}")
+def pathway_headline(room: Classroom) -> str:
+    t, a = room.together.world.out[0], room.alone.world.out[0]
+    return (f"Waiting: together {number(t[L.O_WAITING], 0)}, alone {number(a[L.O_WAITING], 0)} · gave up this "
+            f"month: {number(t[L.O_DROPPED], 0)} and {number(a[L.O_DROPPED], 0)} · places unused: "
+            f"{money(t[L.O_WASTE])} and {money(a[L.O_WASTE])} a month")
 
 
-def equity_headline(model: ClassroomModel) -> str:
-    base = baseline_for(model).equity_gap
-    gap = float(model.world.out[0, L.O_GAP])
-    alone = base[min(model.month, len(base) - 1)]
-    return f"Gap at {_month_text(model)}: {100 * gap:.1f} points · working alone: {100 * alone:.1f} points"
+def trust_headline(room: Classroom) -> str:
+    t, a = room.together, room.alone
+    left = int(_history(t, L.O_LEFT)[1:].sum())
+    joined = int(_history(t, L.O_JOINED)[1:].sum())
+    return (f"Trust across sectors: together {t.world.out[0, L.O_TA]:.2f}, alone {a.world.out[0, L.O_TA]:.2f} · "
+            f"{int(t.world.out[0, L.O_ACTIVE])} members ({left} left, {joined} joined)")
 
 
 # ---------------------------------------------------------------- drawing
 #
-# Each view is drawn in two parts: ``setup`` draws what stays the same for a model (axes, labels,
-# legends, the isolated baseline) and returns the artists that change; ``update`` moves those to
-# this month.  The page keeps one figure per view and model, renders the static part once and
-# then only redraws the changing artists on top of it each step (matplotlib's blitting), which
-# keeps a step with all views redrawn well under a quarter of a second.  ``draw_view`` draws a
-# whole view in one go, for files and handouts.
+# Each view is drawn in two parts: ``setup`` draws what stays the same while the layout key stays the
+# same (axes, labels, legends, switch marks, kept runs) and returns the artists that change; ``update``
+# moves those to this month.  The page keeps one figure per view, renders the static part once and then
+# only redraws the changing artists on top of it each step (matplotlib's blitting), which keeps a step
+# with both runs and all views redrawn well under a quarter of a second.  ``draw_view`` draws a whole
+# view in one go, for files and handouts.
 
 Artists = dict[str, Any]
 
@@ -324,8 +207,8 @@ def network_handles(model: ClassroomModel, sectors: bool = False) -> list:
         _, labels = _ring(model)
         handles += [Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor=_sector_color(sec),
                            markeredgecolor="white", label=label) for _, label, sec in labels]
-    handles += [Line2D([], [], color="#1a1a1a", linewidth=1.4, label="trust across sectors"),
-                Line2D([], [], color="#a0a0a0", linewidth=1.0, label="trust within a sector")]
+    handles += [Line2D([], [], color="#1a1a1a", linewidth=1.4, label="across sectors"),
+                Line2D([], [], color=WITHIN_COLOR, linewidth=1.2, label="within a sector")]
     if _in_coalition(model):
         handles.append(Patch(facecolor=LEFT_COLOR, edgecolor="#8a8a8a", label="not a member"))
     return handles
@@ -360,12 +243,11 @@ def _network_update(art: Artists, model: ClassroomModel) -> None:
     n = len(model.organizations)
     pos, _ = _ring(model)
     sector = model.world.sector[0, :n]
-    ties = trusted_ties(model)
+    ties = strongest_ties(model)
     across = sector[ties[:, 0]] != sector[ties[:, 1]]
     art["edges"].set_segments(np.stack([pos[ties[:, 0]], pos[ties[:, 1]]], axis=1) if len(ties) else [])
-    # many ties would merge into a black disc: the more there are, the fainter each one
-    alpha = float(np.clip(7.0 / math.sqrt(max(len(ties), 1)), 0.15, 0.65))
-    art["edges"].set_colors(np.where(across[:, None], (0.1, 0.1, 0.1, alpha), (0.55, 0.55, 0.55, alpha)))
+    alpha = float(np.clip(9.0 / math.sqrt(max(len(ties), 1)), 0.3, 0.8))
+    art["edges"].set_colors(np.where(across[:, None], (0.1, 0.1, 0.1, alpha), (0.34, 0.71, 0.91, alpha)))
     k = art["scale"]
     art["edges"].set_linewidths(np.where(across, 1.3 * k, 0.9 * k))
     money = budgets(model)
@@ -376,103 +258,151 @@ def _network_update(art: Artists, model: ClassroomModel) -> None:
     art["dots"].set_edgecolors(["#8a8a8a" if gone else "white" for gone in left])
 
 
-def _coverage_setup(ax, model: ClassroomModel) -> tuple[Artists, list]:
-    s = model.setting
-    d = len(s.domain_names)
-    floor = s.get("problem.coverage_floor")
-    y = np.arange(d)
-    labels = ["\n".join(textwrap.wrap(lbl, 20, max_lines=2, placeholder="…")) for lbl in s.domain_labels]
-    ax.set_yticks(y, labels, fontsize=FONT - 1.5)
-    ax.set_ylim(d - 0.45, -0.55)
-    ax.set_xlim(0, COVERAGE_MAX + 0.3)
-    ax.set_xticks(np.arange(0, COVERAGE_MAX + 0.01, 0.25))
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel("Share of the need met (100% = everyone who needs it)", fontsize=FONT - 0.5)
-    ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
-    ax.set_axisbelow(True)
-    _plain_axes(ax)
-    _legend_above(ax, [Patch(facecolor=GAP_COLOR, label="gap: below the floor"),
-                       Patch(facecolor=OK_COLOR, label="covered"),
-                       Patch(facecolor="white", edgecolor=DUPLICATE_COLOR, hatch="////", label="paid for, not used"),
-                       Line2D([], [], color="#222222", linestyle="--", label=f"floor ({share(floor)})")], ncol=2)
-    covered = list(ax.barh(y, np.zeros(d), height=0.68, color=OK_COLOR))
-    duplicated = list(ax.barh(y, np.zeros(d), height=0.68, color="white", edgecolor=DUPLICATE_COLOR, hatch="////",
-                              linewidth=0.8))
-    beyond = [ax.text(COVERAGE_MAX, k, "", va="center", ha="left", fontsize=FONT - 2, color="#8a5a00")
-              for k in range(d)]
-    lines = [ax.axvline(floor, color="#222222", linestyle="--", linewidth=1.3),
-             ax.axvline(1.0, color="#222222", linewidth=1.0)]
-    return ({"covered": covered, "duplicated": duplicated, "beyond": beyond},
-            [*covered, *duplicated, *beyond, *lines])
+def _mark_switches(ax, room: Classroom) -> None:
+    """A dotted line where each switch took effect, named along it."""
+    top = ax.get_ylim()[1]
+    for sw in room.together.switches:
+        x = sw.month - 0.5
+        ax.axvline(x, color=SWITCH_COLOR, linestyle=":", linewidth=1.8, zorder=1)
+        ax.text(x + 0.6, top, sw.text, rotation=90, va="top", ha="left", fontsize=FONT - 2.5, color=SWITCH_COLOR,
+                clip_on=True)
 
 
-def _coverage_update(art: Artists, model: ClassroomModel) -> None:
-    cov = model.world.out_cov[0]
-    effort = np.maximum(effort_per_domain(model), cov)
-    floor = model.setting.get("problem.coverage_floor")
-    for k, (c, e) in enumerate(zip(cov, effort)):
-        art["covered"][k].set_width(c)
-        art["covered"][k].set_facecolor(GAP_COLOR if c < floor else OK_COLOR)
-        art["duplicated"][k].set_x(c)
-        art["duplicated"][k].set_width(max(0.0, min(e, COVERAGE_MAX) - c))
-        art["beyond"][k].set_text(f" {e:.1f}×" if e > COVERAGE_MAX else "")
-
-
-def _history_setup(ax, model: ClassroomModel, alone: np.ndarray, unit: float) -> tuple[Artists, list]:
-    ax.plot(np.arange(len(alone)), unit * alone, color=ALONE_COLOR, linestyle=(0, (5, 3)), linewidth=2.0)
-    months = model.setting.months
+def _time_axes(ax, room: Classroom) -> None:
+    months = room.months
     ax.set_xlim(0, months)
     ax.xaxis.set_major_locator(MultipleLocator(12 if months <= 120 else 60))
-    ax.set_xlabel("Months since the initiative began", fontsize=FONT)
+    ax.set_xlabel("Month", fontsize=FONT - 0.5)
     ax.grid(axis="both", color="#eeeeee", linewidth=0.6)
     ax.set_axisbelow(True)
     _plain_axes(ax)
-    _legend_above(ax, [Line2D([], [], color=RUN_COLOR, linewidth=2.8, label="this run"),
-                       Line2D([], [], color=ALONE_COLOR, linewidth=2.0, linestyle=(0, (5, 3)),
-                              label="working alone (same seed)")])
-    (line,) = ax.plot([], [], color=RUN_COLOR, linewidth=2.8)
-    (dot,) = ax.plot([], [], "o", color=RUN_COLOR, markersize=7)
-    return {"line": line, "dot": dot, "unit": unit}, [line, dot]
 
 
-def _history_update(art: Artists, run: np.ndarray) -> None:
-    unit = art["unit"]
-    art["line"].set_data(np.arange(len(run)), unit * run)
-    art["dot"].set_data([len(run) - 1], [unit * run[-1]])
+def _lines(ax, specs: list[tuple[str, float, Any]]) -> list:
+    """Lines that grow month by month, with a dot at this month (the only mark at month 0)."""
+    return [ax.plot([], [], color=color, linewidth=width, linestyle=style, marker="o", markersize=4.5,
+                    markevery=[-1])[0] for color, width, style in specs]
 
 
-def _outcome_setup(ax, model: ClassroomModel) -> tuple[Artists, list]:
-    art = _history_setup(ax, model, baseline_for(model).outcome, 1.0)
+def _outcome_setup(ax, room: Classroom) -> tuple[Artists, list]:
+    _time_axes(ax, room)
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_ylabel("People who get every\nservice they need", fontsize=FONT)
-    return art
+    ax.set_ylabel("Share who get every\nservice they need", fontsize=FONT - 0.5)
+    for kept in room.kept:
+        ax.plot(np.arange(len(kept.outcome)), kept.outcome, color=RUN_COLOR, alpha=0.25, linewidth=1.4)
+    handles = [Line2D([], [], color=RUN_COLOR, linewidth=2.6, label="together"),
+               Line2D([], [], color=ALONE_COLOR, linewidth=2.0, linestyle="--", label="alone (same seed)")]
+    if room.kept:
+        handles.append(Line2D([], [], color=RUN_COLOR, alpha=0.3, linewidth=1.4, label=f"kept runs ({len(room.kept)})"))
+    if room.together.switches:
+        handles.append(Line2D([], [], color=SWITCH_COLOR, linestyle=":", linewidth=1.8, label="switch"))
+    _legend_above(ax, handles, ncol=len(handles))
+    _mark_switches(ax, room)
+    together, alone = _lines(ax, [(RUN_COLOR, 2.6, "-"), (ALONE_COLOR, 2.0, "--")])
+    return {"together": together, "alone": alone}, [together, alone]
 
 
-def _outcome_update(art: Artists, model: ClassroomModel) -> None:
-    _history_update(art, _history(model, "outcome"))
+def _outcome_update(art: Artists, room: Classroom) -> None:
+    for key, model in (("together", room.together), ("alone", room.alone)):
+        y = _history(model, L.O_OUTCOME)
+        art[key].set_data(np.arange(len(y)), y)
 
 
-def _equity_limits(model: ClassroomModel) -> tuple[float, float]:
-    """The equity axis in points: room for the baseline and the run so far, in steps of 10 points
-    (so the axis, and the static part of the figure, change rarely)."""
-    run = _history(model, "equity_gap")
-    alone = baseline_for(model).equity_gap
-    top = max(10.0, 100 * float(max(alone.max(), run.max())) * 1.1)
-    low = min(0.0, 100 * float(min(alone.min(), run.min())) * 1.1)
-    return 10 * math.floor(low / 10), 10 * math.ceil(top / 10)
+def _trust_setup(ax, room: Classroom) -> tuple[Artists, list]:
+    _time_axes(ax, room)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("Mean trust (0 to 1)", fontsize=FONT - 0.5)
+    right = ax.twinx()
+    right.set_ylim(0, room.together.size * 1.05)
+    right.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    right.set_ylabel("Members", fontsize=FONT - 0.5, color="#444444")
+    right.spines[["top"]].set_visible(False)
+    right.tick_params(labelsize=FONT - 1.5)
+    handles = [Line2D([], [], color="#1a1a1a", linewidth=2.2, label="across sectors"),
+               Line2D([], [], color=WITHIN_COLOR, linewidth=2.2, label="within a sector"),
+               Line2D([], [], color=ALONE_COLOR, linewidth=1.6, linestyle="--", label="alone"),
+               Line2D([], [], color="#009E73", linewidth=2.0, drawstyle="steps-post", label="members")]
+    _legend_above(ax, handles, ncol=4)
+    _mark_switches(ax, room)
+    lines = _lines(ax, [("#1a1a1a", 2.2, "-"), (WITHIN_COLOR, 2.2, "-"), (ALONE_COLOR, 1.6, "--"),
+                        (ALONE_COLOR, 1.6, "--")])
+    (members,) = right.plot([], [], color="#009E73", linewidth=2.0, drawstyle="steps-post")
+    return {"lines": lines, "members": members}, [*lines, members]
 
 
-def _equity_setup(ax, model: ClassroomModel) -> tuple[Artists, list]:
-    art = _history_setup(ax, model, baseline_for(model).equity_gap, 100.0)
-    ax.set_ylim(*_equity_limits(model))
-    ax.axhline(0, color="#222222", linewidth=0.9)
-    ax.set_ylabel("Majority minus marginalized\n(percentage points)", fontsize=FONT)
-    return art
+def _trust_update(art: Artists, room: Classroom) -> None:
+    t, a = room.together, room.alone
+    series = [_history(t, L.O_TA), _history(t, L.O_TW), _history(a, L.O_TA), _history(a, L.O_TW)]
+    for line, y in zip(art["lines"], series):
+        line.set_data(np.arange(len(y)), y)
+    y = _history(t, L.O_ACTIVE)
+    art["members"].set_data(np.arange(len(y)), y)
 
 
-def _equity_update(art: Artists, model: ClassroomModel) -> None:
-    _history_update(art, _history(model, "equity_gap"))
+def _nice_top(x: float) -> float:
+    """An axis end above ``x`` from 1, 2, 5 times a power of ten (so it changes rarely as ``x`` moves)."""
+    x = max(float(x), 1.0)
+    power = 10 ** math.floor(math.log10(x))
+    return next(k * power for k in (1, 2, 5, 10) if k * power >= x)
+
+
+def _pathway_limits(room: Classroom) -> tuple[float, float]:
+    waiting = max(waiting_per_step(room.together).max(), waiting_per_step(room.alone).max())
+    dropped = max(room.together.world.out_drop[0].max(), room.alone.world.out_drop[0].max())
+    return _nice_top(waiting * 1.05), _nice_top(dropped * 1.05)
+
+
+def _pathway_setup(ax, room: Classroom) -> tuple[Artists, list]:
+    s = room.together.setting
+    d = len(s.domain_names)
+    wait_top, drop_top = _pathway_limits(room)
+    fig = ax.figure
+    spec = ax.get_subplotspec().subgridspec(1, 2, width_ratios=[1.25, 1], wspace=0.05)
+    ax.remove()
+    left, right = fig.add_subplot(spec[0]), fig.add_subplot(spec[1])
+    y = np.arange(d)
+    labels = ["\n".join(textwrap.wrap(lbl, 16, max_lines=2, placeholder="…")) for lbl in s.domain_labels]
+    bars: dict[str, list] = {}
+    for ax_, top, title in ((left, wait_top, "waiting now (people)"), (right, drop_top, "gave up this month")):
+        ax_.set_ylim(d - 0.4, -0.6)
+        ax_.set_xlim(0, top)
+        ax_.xaxis.set_major_locator(MaxNLocator(nbins=3))
+        ax_.set_title(title, fontsize=FONT - 1, loc="left")
+        ax_.grid(axis="x", color="#eeeeee", linewidth=0.6)
+        ax_.set_axisbelow(True)
+        _plain_axes(ax_)
+    left.set_yticks(y, labels, fontsize=FONT - 2)
+    right.set_yticks(y, [""] * d)
+    for ax_, key in ((left, "wait"), (right, "drop")):
+        bars[f"{key}_together"] = list(ax_.barh(y - 0.19, np.zeros(d), height=0.36, color=RUN_COLOR))
+        bars[f"{key}_alone"] = list(ax_.barh(y + 0.19, np.zeros(d), height=0.36, color="#bdbdbd",
+                                             edgecolor=ALONE_COLOR, linewidth=0.6))
+    _legend_above(left, [Patch(facecolor=RUN_COLOR, label="together"),
+                         Patch(facecolor="#bdbdbd", edgecolor=ALONE_COLOR, label="alone")], ncol=2)
+    left.get_legend().set_bbox_to_anchor((0.0, 1.09))
+    dynamic = [b for group in bars.values() for b in group]
+    return bars, dynamic
+
+
+def _pathway_update(art: Artists, room: Classroom) -> None:
+    for run, model in (("together", room.together), ("alone", room.alone)):
+        for bar, w in zip(art[f"wait_{run}"], waiting_per_step(model)):
+            bar.set_width(w)
+        for bar, w in zip(art[f"drop_{run}"], model.world.out_drop[0]):
+            bar.set_width(w)
+
+
+def _network_view_setup(ax, room: Classroom) -> tuple[Artists, list]:
+    return _network_setup(ax, room.together)
+
+
+def _network_view_update(art: Artists, room: Classroom) -> None:
+    _network_update(art, room.together)
+
+
+def _switches_key(room: Classroom) -> tuple:
+    return (tuple(room.together.switches), len(room.kept))
 
 
 @dataclass(frozen=True)
@@ -482,43 +412,49 @@ class View:
     key: str
     title: str
     caption: str
-    headline: Callable[[ClassroomModel], str]
+    headline: Callable[[Classroom], str]
     setup: Callable[..., tuple[Artists, list]]
-    update: Callable[[Artists, ClassroomModel], None]
-    # what the static part depends on besides the model (it is drawn again when this changes)
-    layout_key: Callable[[ClassroomModel], Any] = lambda model: None
+    update: Callable[[Artists, Classroom], None]
+    # what the static part depends on besides the runs (it is drawn again when this changes)
+    layout_key: Callable[[Classroom], Any] = lambda room: None
 
 
 VIEWS: tuple[View, ...] = (
-    View("network", "The coalition",
-         "Each dot is an organization (colour: sector, size: budget); a line joins two members who trust "
-         "each other enough to coordinate; grey dots are not members (they left, or have not joined).",
-         network_headline, _network_setup, _network_update),
-    View("coverage", "Coverage of each service",
-         "Each bar is the share of the people needing a service who are in it rather than waiting: red bars "
-         "are gaps, hatched bars are places paid for that nobody used (empty, or doubling another's).",
-         coverage_headline, _coverage_setup, _coverage_update),
     View("outcome", "Who gets helped",
-         "Of the people leaving the pathway, the share who got every service they needed rather than giving "
-         "up waiting; the dashed line is the same organizations, same seed, each working alone.",
-         outcome_headline, _outcome_setup, _outcome_update),
-    View("equity", "The equity gap",
-         "How many percentage points better the majority group does than the marginalized group: "
-         "lower is fairer.",
-         equity_headline, _equity_setup, _equity_update, layout_key=_equity_limits),
+         "Of the people leaving the pathway, the share who got every service they needed rather than giving up "
+         "waiting. Blue: the coalition; dashed grey: the same organizations working alone.",
+         outcome_headline, _outcome_setup, _outcome_update, layout_key=_switches_key),
+    View("pathway", "Where people wait and give up",
+         "People waiting for each step now, and those who gave up waiting there this month: a thin step holds "
+         "everyone behind it.",
+         pathway_headline, _pathway_setup, _pathway_update, layout_key=_pathway_limits),
+    View("trust", "Trust and members",
+         "Mean trust between organizations, across and within sectors (dashed: working alone), and the "
+         "coalition's members.",
+         trust_headline, _trust_setup, _trust_update, layout_key=_switches_key),
+    View("network", "The coalition",
+         "A dot per organization (colour: sector, size: budget); a line joins two members who trust each other "
+         "enough to coordinate (each member's strongest ties), dark across sectors; grey: not members.",
+         network_headline, _network_view_setup, _network_view_update),
 )
 VIEW_BY_KEY = {v.key: v for v in VIEWS}
 
 
-def draw_view(key: str, model: ClassroomModel, ax=None, **options: Any) -> Figure:
-    """One view of the model's current month, drawn whole (into ``ax``, or a new figure); ``options`` go to
-    the view's setup (the network takes ``scale`` and ``labels``)."""
+def draw_view(key: str, room: Classroom, ax=None) -> Figure:
+    """One view of the runs' current month, drawn whole (into ``ax``, or a new figure)."""
     view = VIEW_BY_KEY[key]
     if ax is None:
         ax = _figure().add_subplot()
-    art, _ = view.setup(ax, model, **options)
-    view.update(art, model)
-    return ax.figure
+    fig = ax.figure
+    art, _ = view.setup(ax, room)
+    view.update(art, room)
+    return fig
+
+
+def draw_network(model: ClassroomModel, ax, scale: float = 1.0, labels: bool = True) -> None:
+    """The coalition of one run as a network, into ``ax`` (``scale`` and ``labels``: see ``_network_setup``)."""
+    art, _ = _network_setup(ax, model, scale=scale, labels=labels)
+    _network_update(art, model)
 
 
 def _encode(canvas: FigureCanvasAgg) -> bytes:
@@ -533,26 +469,24 @@ def _encode(canvas: FigureCanvasAgg) -> bytes:
 
 
 class _Painter:
-    """A view's figure for one model: the static part rendered once, the changing artists each step."""
+    """A view's figure for one classroom: the static part rendered once, the changing artists each step."""
 
     def __init__(self, view: View):
         self.view = view
         self.fig = _figure()
         self.lock = threading.Lock()
         self.layout: Any = object()
-        self.ax = None
         self.art: Artists = {}
         self.dynamic: list = []
         self.background = None
 
-    def png(self, model: ClassroomModel) -> bytes:
+    def png(self, room: Classroom) -> bytes:
         with self.lock:
             canvas = self.fig.canvas
-            layout = self.view.layout_key(model)
+            layout = self.view.layout_key(room)
             if layout != self.layout:
                 self.fig.clear()
-                self.ax = self.fig.add_subplot()
-                self.art, self.dynamic = self.view.setup(self.ax, model)
+                self.art, self.dynamic = self.view.setup(self.fig.add_subplot(), room)
                 for artist in self.dynamic:
                     artist.set_animated(True)  # left out of the full draw: they go on top of the background
                 canvas.draw()
@@ -560,16 +494,15 @@ class _Painter:
                 self.layout = layout
             else:
                 canvas.restore_region(self.background)
-            self.view.update(self.art, model)
+            self.view.update(self.art, room)
             for artist in self.dynamic:
-                self.ax.draw_artist(artist)
+                artist.axes.draw_artist(artist)
             return _encode(canvas)
 
 
-def view_png(key: str, model: ClassroomModel) -> bytes:
-    """One view of the model's current month as the page shows it (PNG bytes)."""
-    painters = model._view_cache.setdefault("painters", {})
-    painter = painters.get(key)
+def view_png(key: str, room: Classroom) -> bytes:
+    """One view of the runs' current month as the page shows it (PNG bytes)."""
+    painter = room.painters.get(key)
     if painter is None:
-        painter = painters[key] = _Painter(VIEW_BY_KEY[key])
-    return painter.png(model)
+        painter = room.painters[key] = _Painter(VIEW_BY_KEY[key])
+    return painter.png(room)
