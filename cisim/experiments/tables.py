@@ -29,6 +29,7 @@ import pandas as pd
 
 from cisim.experiments import value as V
 from cisim.experiments.compare import LEVEL, mean_ci, t_quantile
+from cisim.experiments.decision import decide
 from cisim.experiments.labels import CONDITIONS, factor_label
 from cisim.experiments.outputs import OUTCOME_COLUMNS
 from cisim.model.scenario import Scenario
@@ -177,8 +178,6 @@ def backbone_table(results: pd.DataFrame, factor: str = SHARE, funder_budget: fl
     ``suggestion`` the range to try.  With common seeds, ``decision`` weighs the best level across the worlds
     (``cisim.experiments.decision``); ``varied`` are the ensemble's per-run parameter columns (no factors).
     """
-    from cisim.experiments.decision import decide
-
     df = ok_rows(results)
     _need(df, [factor, "seed", "outcome_final"])
     missing = [c for c in V.VALUE_COLUMNS if c not in df]

@@ -36,17 +36,13 @@ from cisim.interfaces.report_parts import (
     _scenario,
     _shares_text,
     _uncertainty,
+    level_text,
 )
 from cisim.model.formats import dollars, horizon, interval, money, number, percent, share
 from cisim.model.scenario import Scenario
 
 #: Hollow markers and dashed lines: a level whose statistics rest on too few valid runs.
 THIN_NOTE = "hollow markers: under 80% of the level's runs valid, or fewer than 3 (not solid)"
-
-
-def level_text(factor: str, value: float) -> str:
-    """A level as the funder reads it: a share (``14%``) or money on top (``$15k a month``)."""
-    return share(value) if factor != ON_TOP else f"{money(value)} a month"
 
 
 def factor_of(results: pd.DataFrame) -> str:

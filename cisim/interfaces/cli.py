@@ -816,7 +816,7 @@ def cmd_report(args: argparse.Namespace, command: str) -> int:
 
 def _print_backbone(report: dict, sc) -> None:
     """The backbone report's answer, then a row per level: outcome, people and dollars, how solid, how often best."""
-    from cisim.interfaces.backbone_report import level_text
+    from cisim.interfaces.report_parts import level_text
     from cisim.model.formats import dollars, horizon
 
     bt = report["backbone"]

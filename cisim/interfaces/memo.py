@@ -24,7 +24,7 @@ from cisim.experiments.labels import label
 from cisim.experiments.tables import BackboneTable
 from cisim.experiments.uncertainty import ensemble_columns, kind_of
 from cisim.interfaces.plots import PALETTE, STYLE
-from cisim.interfaces.report_parts import _esc
+from cisim.interfaces.report_parts import _esc, level_text
 from cisim.model.formats import dollars, horizon, interval, money, number, plain
 from cisim.model.scenario import Scenario
 from cisim.model.schema import BY_PATH
@@ -42,8 +42,6 @@ def _people(x: float) -> str:
 
 
 def _level(bt: BackboneTable, v: float) -> str:
-    from cisim.interfaces.backbone_report import level_text
-
     return level_text(bt.factor, v)
 
 

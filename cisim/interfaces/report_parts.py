@@ -12,10 +12,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
-from cisim.model.formats import seed_text, share
+from cisim.experiments.tables import ON_TOP
+from cisim.model.formats import money, seed_text, share
 from cisim.model.scenario import Scenario, load
 
 _SUP = dict(enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def level_text(factor: str, value: float) -> str:
+    """A backbone level as the funder reads it: a share (``14%``) or money on top (``$15k a month``)."""
+    return share(value) if factor != ON_TOP else f"{money(value)} a month"
 
 
 def _shares_text(levels: np.ndarray, chosen: np.ndarray, fmt=share, noun: str = "share") -> tuple[str, bool]:
