@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 import cisim
-from cisim.experiments.compare import compare, crossover_month, mean_ci, t_quantile
+from cisim.experiments.compare import compare, crossover_month, mean_ci
+from cisim.experiments.intervals import t_quantile
 from cisim.experiments.outputs import OUTCOME_COLUMNS, SUMMARY_COLUMNS
 from cisim.experiments.runner import run_batch
 from cisim.experiments.summary import cost_per_point, months_to_target, summarize

@@ -8,7 +8,7 @@ is not ``"ok"`` are ignored), and the per-run outputs of ``cisim.experiments.sum
 ``run_batch(...).summary`` is such a table.  ``cisim.interfaces.backbone_report`` and
 ``cisim.interfaces.reports`` draw and word them.
 
-Intervals are 95% Student t intervals (``cisim.experiments.compare.mean_ci``). When the runs of
+Intervals are 95% Student t intervals (``cisim.experiments.intervals.mean_ci``). When the runs of
 the levels being compared share their seeds (common random numbers), differences are
 taken seed by seed and the interval is that of the paired differences; otherwise the
 runs are treated as independent samples (Welch interval for two levels; for factorial
@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from cisim.experiments import value as V
-from cisim.experiments.compare import LEVEL, mean_ci, t_quantile
 from cisim.experiments.decision import decide
+from cisim.experiments.intervals import LEVEL, mean_ci, t_quantile
 from cisim.experiments.labels import CONDITIONS, factor_label
 from cisim.experiments.outputs import OUTCOME_COLUMNS
 from cisim.model.scenario import Scenario

@@ -141,9 +141,9 @@ def interval_text(record: Mapping[str, Any] | None, runs: int | str, level: floa
     ``runs`` the runs behind each interval (a number, or words such as "3 to 5").
     """
     if level is None:
-        from cisim.experiments import compare  # (compare imports the runner, which imports this module)
+        from cisim.experiments.intervals import LEVEL  # (numpy's module: this one stays light for the CLI's checks)
 
-        level = compare.LEVEL
+        level = LEVEL
     pct = f"{100 * level:g}%"
     record = record or {}
     if kind_of(record) == "seeds":

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cisim.experiments.compare import mean_ci, welch
+from cisim.experiments.intervals import mean_ci, welch
 
 #: Fewer valid runs than ``MIN_VALID_SHARE`` of a level's runs (or than ``MIN_VALID_RUNS``) make a statistic
 #: thin: a ratio that leaves out the runs that helped nobody describes only the runs that went well.

@@ -359,7 +359,7 @@ def cmd_run(args: argparse.Namespace, command: str) -> int:
     spread = _spread(args, RUN_UNCERTAINTY)
 
     from cisim.experiments import metadata as meta
-    from cisim.experiments.compare import mean_ci
+    from cisim.experiments.intervals import mean_ci
     from cisim.experiments.runner import run_batch
 
     seeds = range(args.seed, args.seed + args.replicates)
