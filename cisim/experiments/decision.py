@@ -34,7 +34,8 @@ class Decision:
     ``table`` has a row per level: ``p_best`` (share of worlds where it is best), ``p_near`` (share where
     its criterion is within ``near`` of that world's best), ``regret_mean`` (mean relative excess of its
     criterion over the world's best) and ``people_short_mean`` (mean people the world's best level
-    helped beyond it, when every level cost the funder the same; else NaN).  ``best`` is each world's
+    helped beyond it; ``same_budget`` says whether every level cost the funder the same in every world,
+    within 0.1%, so that the shortfall compares the same money).  ``best`` is each world's
     best level; ``range`` the central ``CENTRAL`` range of those; ``drivers`` the ensemble parameters
     whose values go with a higher or lower best level (Spearman's rho, strongest first).
     """

@@ -121,9 +121,10 @@ def on_top_paragraph(top: BackboneTable, sc: Scenario | None) -> str:
     text = (f"Money on top of the grants: adding {_level(top, b['level'])} for the backbone helps "
             f"{interval(b['additional_mean'], b['additional_ci_low'], b['additional_ci_high'], _people)} more {what} "
             f"over {horizon(top.months)} than no backbone money")
-    if np.isfinite(b.get("extra_funder_dollars_per_additional_mean", np.nan)):
-        text += (f", {interval(b['extra_funder_dollars_per_additional_mean'], b['extra_funder_dollars_per_additional_ci_low'], b['extra_funder_dollars_per_additional_ci_high'], dollars)}"  # noqa: E501
-                 f" of extra funder money per additional person")
+    key = "extra_funder_dollars_per_additional"
+    if np.isfinite(b.get(f"{key}_mean", np.nan)):
+        each = interval(b[f"{key}_mean"], b[f"{key}_ci_low"], b[f"{key}_ci_high"], dollars)
+        text += f", {each} of extra funder money per additional person"
     text += "."
     if first is not None and "people_per_1k" in top.table:
         text += (f" The first {_level(top, first['level'])} buys {number(first['people_per_1k'], 1)} more people "
