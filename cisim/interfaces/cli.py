@@ -711,17 +711,23 @@ def _draw_report(kind: str, results, out: Path, scenario, output: str, uncertain
     return ablation_report(results, out / kind, scenario=scenario, output=output, uncertainty=uncertainty)
 
 
-def _on_top_table(args: argparse.Namespace, results_dir: Path):
+def _sweep_record(folder: Path, what: str) -> dict:
+    """The metadata of the sweep in ``folder`` (empty if it has none); a folder with no runs stops here."""
+    if not (folder / "runs").is_dir():
+        raise ScenarioError(folder, None, f"expected the --out directory of a finished {what} "
+                            "(with a runs/ dataset inside)")
+    meta_file = folder / "metadata.json"
+    return json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+
+
+def _on_top_table(args: argparse.Namespace):
     """``--on-top DIR``: the study of money on top of the grants, read as its own report reads it."""
     from cisim.experiments.sweep import load_results
     from cisim.experiments.tables import ON_TOP, backbone_table
     from cisim.experiments.uncertainty import ensemble_columns
 
     top_dir = Path(args.on_top)
-    if not (top_dir / "runs").is_dir():
-        raise ScenarioError(top_dir, None, "expected the --out directory of a finished 'cisim sweep "
-                            "backbone_on_top' (with a runs/ dataset inside)")
-    record = json.loads((top_dir / "metadata.json").read_text()) if (top_dir / "metadata.json").is_file() else {}
+    record = _sweep_record(top_dir, "'cisim sweep backbone_on_top'")
     results = load_results(top_dir, complete=True)
     if ON_TOP not in results or results[ON_TOP].nunique() < 2:
         raise ScenarioError(top_dir, None, f"expected a sweep over {ON_TOP} (like experiments/backbone_on_top.toml)")
@@ -771,11 +777,7 @@ def cmd_report(args: argparse.Namespace, command: str) -> int:
     from cisim.experiments.sweep import load_results
 
     results_dir = Path(args.results)
-    if not (results_dir / "runs").is_dir():
-        raise ScenarioError(results_dir, None, "expected the --out directory of a finished 'cisim sweep' "
-                            "(with a runs/ dataset inside)")
-    meta_file = results_dir / "metadata.json"
-    record = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    record = _sweep_record(results_dir, "'cisim sweep'")
     spread = _report_uncertainty(args, record, results_dir)  # before reading the runs: a mismatch stops here
     results = load_results(results_dir, complete=True)  # every chunk checked against the plan, none missing
     scenario = _sweep_scenario(record, results_dir)
@@ -786,7 +788,7 @@ def cmd_report(args: argparse.Namespace, command: str) -> int:
     if getattr(args, "on_top", None):
         if args.kind != "backbone":
             raise ScenarioError("--on-top", None, "applies to 'cisim report backbone' only")
-        beside = _on_top_table(args, results_dir)
+        beside = _on_top_table(args)
     out.mkdir(parents=True, exist_ok=True)
     try:
         with warnings.catch_warnings(record=True) as caught:
